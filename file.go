@@ -1,0 +1,102 @@
+package mwauth
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// maxSessionFile bounds what is read from a session file.
+const maxSessionFile = 1 << 20
+
+// SaveFile writes the jar to path atomically with mode 0600: a temporary
+// file in the same directory, fsync, rename, fsync of the directory. A
+// crash leaves either the old file or the new one, never half of one.
+func (j *Jar) SaveFile(path string) error {
+	b, err := j.marshal()
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, b)
+}
+
+// LoadJarFile reads a jar saved by [Jar.SaveFile]. It refuses a file that
+// group or others may read, since the file is a credential.
+func LoadJarFile(path string) (*Jar, error) {
+	b, err := readPrivateFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return LoadJar(bytesReader(b))
+}
+
+// writeFileAtomic replaces path with data under an advisory lock.
+func writeFileAtomic(path string, data []byte) (err error) {
+	unlock, err := lockFile(path)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = tmp.Chmod(0o600); err != nil {
+		return err
+	}
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// readPrivateFile reads path under a shared advisory lock, refusing a
+// file that group or others may read.
+func readPrivateFile(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file", ErrSessionFile)
+	}
+	if fi.Mode().Perm()&0o077 != 0 && !permissiveFS() {
+		return nil, fmt.Errorf("%w: mode %04o lets group or others read it (chmod 600)", ErrSessionFile, fi.Mode().Perm())
+	}
+	unlock, err := rlockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxSessionFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxSessionFile {
+		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSessionFile, maxSessionFile)
+	}
+	return b, nil
+}

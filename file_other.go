@@ -1,0 +1,15 @@
+//go:build !unix
+
+package mwauth
+
+import "bytes"
+
+func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
+
+// permissiveFS reports whether file modes cannot be trusted: on Windows
+// they do not express who may read a file.
+func permissiveFS() bool { return true }
+
+func lockFile(string) (func(), error)  { return func() {}, nil }
+func rlockFile(string) (func(), error) { return func() {}, nil }
+func syncDir(string)                   {}

@@ -1,0 +1,306 @@
+// Package wikitest connects mwauth's integration tests to the real MediaWiki
+// that internal/localwiki/up.sh starts (scripts/test.sh does it for you). It
+// is imported by tests only.
+//
+// An integration test is an ordinary test that starts with
+//
+//	api := wikitest.API(t)
+//
+// It is skipped when no wiki is configured, except in CI, where a missing
+// wiki is an error.
+//
+// Integration tests of different packages share one wiki while go test runs
+// the packages in parallel processes. So that one package's KillSessions,
+// ResetCounters or TOTP codes cannot break another package's logins, the
+// first API call in a test binary takes an exclusive lock on the wiki that
+// the process keeps until it exits: test processes use the wiki one after the
+// other, and tests without a wiki are not held up. Inside one package, tests
+// that call KillSessions or ResetCounters, or that trip the throttle or the
+// captcha, must not run in parallel with other integration tests.
+package wikitest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mwauth/mwauth/internal/totp"
+)
+
+// Accounts of the test wiki, the same values as internal/localwiki/accounts.env.
+// They are throwaway values of a loopback-only wiki, not secrets.
+const (
+	// Admin is a sysop, bureaucrat and interface-admin.
+	Admin     = "Admin"
+	AdminPass = "Admin-localwiki-pass-1"
+	// AdminBot is Admin's bot password login (all grants), for action=login.
+	AdminBot     = "Admin@localbot"
+	AdminBotPass = "adminbotpassword0123456789abcdef"
+
+	// BotUser is in group "bot", so assert=bot passes.
+	BotUser        = "BotUser"
+	BotUserPass    = "BotUser-localwiki-pass-1"
+	BotUserBot     = "BotUser@localbot"
+	BotUserBotPass = "botuserbotpassword0123456789abcd"
+
+	// Alice is a plain user without groups.
+	Alice     = "Alice"
+	AlicePass = "Alice-localwiki-pass-1"
+
+	// TwoFAUser has OATHAuth TOTP two-factor authentication with the base32
+	// secret TwoFASecret (SHA-1, 6 digits, 30 s); see TOTP.
+	TwoFAUser   = "TwoFAUser"
+	TwoFAPass   = "TwoFA-localwiki-pass-1"
+	TwoFASecret = "LOCALWIKI2FATEST"
+	// TwoFABot is TwoFAUser's bot password login: it skips two-factor.
+	TwoFABot     = "TwoFAUser@localbot"
+	TwoFABotPass = "twofabotpassword0123456789abcdef"
+
+	// CaptchaUser is for tripping the per-user login captcha: after 3 failed
+	// logins within 10 minutes, its logins need CaptchaAnswer.
+	CaptchaUser = "CaptchaUser"
+	CaptchaPass = "Captcha-localwiki-pass-1"
+
+	// ThrottleUser is for tripping the login throttle: 10 attempts per
+	// username and IP in 60 s.
+	ThrottleUser = "ThrottleUser"
+	ThrottlePass = "Throttle-localwiki-pass-1"
+
+	// CaptchaQuestion and CaptchaAnswer are the wiki's QuestyCaptcha.
+	CaptchaQuestion = "What is the name of this test wiki?"
+	CaptchaAnswer   = "localwiki"
+)
+
+// Environment variables read by this package.
+const (
+	// EnvWiki holds the api.php URL of the test wiki.
+	EnvWiki = "MWAUTH_TEST_WIKI"
+	// EnvRequire=1 turns a missing wiki into a test failure (as CI does).
+	EnvRequire = "MWAUTH_REQUIRE_WIKI"
+	// EnvScripts overrides the directory of the localwiki scripts.
+	EnvScripts = "MWAUTH_LOCALWIKI_DIR"
+)
+
+// TOTPWindow is how many time steps around the current one OATHAuth
+// accepts ($wgOATHAuthWindowRadius).
+const TOTPWindow = 4
+
+// API returns the api.php URL of the test wiki, from MWAUTH_TEST_WIKI. Without
+// it the test is skipped, or fails when CI or MWAUTH_REQUIRE_WIKI=1 is set.
+// The first call in a process waits for the process-wide wiki lock (see the
+// package documentation).
+func API(t testing.TB) string {
+	t.Helper()
+	api := os.Getenv(EnvWiki)
+	if api == "" {
+		if os.Getenv("CI") != "" || os.Getenv(EnvRequire) == "1" {
+			t.Fatalf("\n\n*** %s is not set, but this run needs the real test wiki (CI=%q, %s=%q).\n"+
+				"*** Run the tests through scripts/test.sh, which starts the wiki and sets %s.\n\n",
+				EnvWiki, os.Getenv("CI"), EnvRequire, os.Getenv(EnvRequire), EnvWiki)
+		}
+		t.Skipf("integration test: no wiki (%s is not set); run scripts/test.sh, or start "+
+			"internal/localwiki/up.sh and export %s=<its api.php URL>", EnvWiki, EnvWiki)
+	}
+	u, err := url.Parse(api)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		t.Fatalf("%s=%q is not an absolute http(s) URL of api.php", EnvWiki, api)
+	}
+	wikiLock.acquire(t, api)
+	return api
+}
+
+// ResetCounters makes the wiki forget login throttles, captcha counters,
+// OATHAuth's record of used TOTP steps and rate limits
+// (internal/localwiki/reset-counters.sh). Accounts and sessions are kept.
+func ResetCounters(t testing.TB) {
+	t.Helper()
+	API(t)
+	runScript(t, "reset-counters.sh")
+}
+
+// KillSessions deletes every session from the wiki's session store
+// (internal/localwiki/kill-sessions.sh): clients keep their cookies, but the
+// wiki has forgotten them, as if the sessions had expired. Logins made with
+// rememberMe survive through their token cookie.
+func KillSessions(t testing.TB) {
+	t.Helper()
+	API(t)
+	runScript(t, "kill-sessions.sh")
+}
+
+// TOTP returns a valid two-factor code of TwoFAUser that no earlier call (in
+// this or an earlier test process on the same wiki) has handed out.
+// OATHAuth accepts the steps now-4 … now+4 but refuses a step at or below the
+// last one it accepted for the user, so a second two-factor login in the same
+// 30 s needs a later step. TOTP hands out max(now, last+1); when that would
+// be beyond now+4 it waits for the clock, failing the test if its deadline
+// comes first.
+func TOTP(t testing.TB) string {
+	t.Helper()
+	API(t)
+	key, err := totp.DecodeSecret(TwoFASecret)
+	if err != nil {
+		t.Fatalf("wikitest: %v", err)
+	}
+	wikiLock.mu.Lock()
+	defer wikiLock.mu.Unlock()
+	for {
+		now := totp.Step(time.Now())
+		if step, ok := wikiLock.steps.next(now); ok {
+			wikiLock.saveStep(t, step)
+			return totp.CodeAt(key, step)
+		}
+		wake := time.Unix((now+1)*int64(totp.Period/time.Second), 0)
+		if d, ok := deadline(t); ok && wake.After(d) {
+			t.Fatalf("wikitest: all TOTP steps up to %d are used; the next one comes at %s, after the test deadline",
+				now+TOTPWindow, wake.Format(time.TimeOnly))
+		}
+		t.Logf("wikitest: TOTP steps up to now+%d are used; waiting %s for the next step",
+			TOTPWindow, time.Until(wake).Round(time.Second))
+		time.Sleep(time.Until(wake))
+	}
+}
+
+// stepper hands out strictly increasing TOTP steps within the accepted window.
+type stepper struct {
+	last int64 // last step handed out; 0 = none
+}
+
+// next returns the step to use at time step now, or false when every step
+// up to now+TOTPWindow is used.
+func (s *stepper) next(now int64) (int64, bool) {
+	step := max(now, s.last+1)
+	if step > now+TOTPWindow {
+		return 0, false
+	}
+	s.last = step
+	return step, true
+}
+
+func deadline(t testing.TB) (time.Time, bool) {
+	if d, ok := t.(interface{ Deadline() (time.Time, bool) }); ok {
+		return d.Deadline()
+	}
+	return time.Time{}, false
+}
+
+// processLock is the per-process hold on the wiki. Its file also keeps the
+// last TOTP step handed out, so that the next test process starts after it.
+type processLock struct {
+	mu    sync.Mutex
+	api   string
+	file  *os.File // nil until acquired; never closed (released at exit)
+	steps stepper
+}
+
+var wikiLock processLock
+
+func (l *processLock) acquire(t testing.TB, api string) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file != nil {
+		if api != l.api {
+			t.Fatalf("wikitest: %s changed from %q to %q within one test process", EnvWiki, l.api, api)
+		}
+		return
+	}
+	sum := sha256.Sum256([]byte(api))
+	path := filepath.Join(os.TempDir(), "mwauth-wikitest-"+hex.EncodeToString(sum[:6])+".lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatalf("wikitest: wiki lock: %v", err)
+	}
+	start := time.Now()
+	logged := false
+	for {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			t.Fatalf("wikitest: wiki lock %s: %v", path, err)
+		}
+		if ok {
+			break
+		}
+		if !logged {
+			t.Logf("wikitest: another test process is using the wiki; waiting for %s", path)
+			logged = true
+		}
+		if d, ok := deadline(t); ok && time.Until(d) < 5*time.Second {
+			f.Close()
+			t.Fatalf("wikitest: waited %s for the wiki lock %s held by another test process",
+				time.Since(start).Round(time.Second), path)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if logged {
+		t.Logf("wikitest: got the wiki lock after %s", time.Since(start).Round(time.Second))
+	}
+	buf := make([]byte, 32)
+	n, _ := f.ReadAt(buf, 0)
+	if last, err := strconv.ParseInt(strings.TrimSpace(string(buf[:n])), 10, 64); err == nil {
+		// A step beyond the window cannot have been handed out by TOTP
+		// (the clock went back?): never wait longer than one window.
+		l.steps.last = min(last, totp.Step(time.Now())+TOTPWindow)
+	}
+	l.file, l.api = f, api
+}
+
+// saveStep records step as the last one handed out. l.mu is held.
+func (l *processLock) saveStep(t testing.TB, step int64) {
+	t.Helper()
+	s := strconv.FormatInt(step, 10) + "\n"
+	if err := l.file.Truncate(0); err != nil {
+		t.Fatalf("wikitest: %v", err)
+	}
+	if _, err := l.file.WriteAt([]byte(s), 0); err != nil {
+		t.Fatalf("wikitest: %v", err)
+	}
+}
+
+// scriptsDir finds internal/localwiki: $MWAUTH_LOCALWIKI_DIR, or next to
+// this source file.
+func scriptsDir(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv(EnvScripts); dir != "" {
+		return dir
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok || !filepath.IsAbs(file) {
+		t.Fatalf("wikitest: cannot locate internal/localwiki from the source path %q; set %s", file, EnvScripts)
+	}
+	return filepath.Join(filepath.Dir(file), "..", "localwiki")
+}
+
+// runScript runs one of the localwiki scripts. They find the wiki's data
+// through LOCALWIKI_DIR (default /tmp/localwiki), inherited from the
+// environment, so they only work for a wiki on this machine.
+func runScript(t testing.TB, name string) {
+	t.Helper()
+	path := filepath.Join(scriptsDir(t), name)
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("wikitest: %v (set %s to the internal/localwiki directory)", err, EnvScripts)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "bash", path).CombinedOutput()
+	msg := strings.TrimSpace(string(out))
+	if err != nil {
+		t.Fatalf("wikitest: %s failed: %v\n%s", name, err, msg)
+	}
+	t.Logf("wikitest: %s", msg)
+}
+
+// String forms for failure messages.
+var _ = fmt.Sprint

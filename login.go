@@ -1,0 +1,259 @@
+package mwauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// LoginResult is a successful login.
+type LoginResult struct {
+	// UserID is the wiki's user id of the account.
+	UserID int
+	// Username is the main account's name: "Example" for a bot password
+	// login as "Example@MyBot".
+	Username string
+	// Warnings are the wiki's warnings about the login, such as the
+	// deprecation warning MediaWiki gives for a main-account password
+	// through action=login.
+	Warnings []Warning
+}
+
+// Warning is a warning from the wiki. Warnings are not errors.
+type Warning struct {
+	// Code is MediaWiki's warning code, such as "deprecation".
+	Code string
+	// Module is the module that warned ("login", "main", ...).
+	Module string
+	// Text is the wiki's human-readable text.
+	Text string
+}
+
+// sessionKind says how the current session was established.
+type sessionKind int
+
+const (
+	sessionNone sessionKind = iota
+	sessionLogin             // action=login (bot password or main account)
+	sessionClientLogin       // action=clientlogin
+)
+
+var kindNames = map[sessionKind]string{sessionNone: "", sessionLogin: "login", sessionClientLogin: "clientlogin"}
+
+type sessionState struct {
+	epoch    uint64 // grows on every session change
+	kind     sessionKind
+	username string
+	userID   int
+}
+
+// credentials are kept for automatic re-login only.
+type credentials struct {
+	username string
+	password secret
+}
+
+func (c *Client) state() sessionState {
+	c.stMu.Lock()
+	defer c.stMu.Unlock()
+	return c.st
+}
+
+// newSession starts a fresh session: it forgets every cookie and token.
+// With keepKind the Client still counts as logged in (a re-login is in
+// progress, so concurrent calls keep sending asserts).
+func (c *Client) newSession(keepKind bool) {
+	c.jar.clear()
+	c.stMu.Lock()
+	c.st.epoch++
+	if !keepKind {
+		c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
+	}
+	c.stMu.Unlock()
+	c.dropTokens()
+}
+
+// setLoggedIn records a successful login; tokens from before it are dead.
+func (c *Client) setLoggedIn(kind sessionKind, username string, id int) {
+	c.stMu.Lock()
+	c.st.epoch++
+	c.st.kind, c.st.username, c.st.userID = kind, username, id
+	c.stMu.Unlock()
+	c.dropTokens()
+}
+
+// Login logs in with action=login. It is meant for bot passwords
+// ("User@BotName" with the password Special:BotPasswords generated);
+// main-account passwords work on wikis that still allow it, with a
+// deprecation [Warning], but accounts with two-factor authentication or
+// other interactive steps need [Client.ClientLogin].
+//
+// Login always starts from a fresh session: it discards the jar's cookies
+// first, because MediaWiki refuses to log in again over a bot-password
+// session. It takes exactly two requests: a login token and the login
+// POST (the password travels only in the POST body). A NeedToken or
+// WrongToken answer is retried once with a fresh token; nothing else is
+// retried, since every attempt counts against the wiki's throttle.
+//
+// A failure is a *[LoginError] matching [ErrLoginFailed] and, by
+// MediaWiki's reason code, [ErrWrongCredentials], [ErrThrottled],
+// [ErrInteractionRequired], [ErrSessionLost] or [ErrBadToken].
+//
+// On success the Client keeps the credentials in memory to log in again
+// by itself if the wiki forgets the session (see [WithoutRelogin]).
+func (c *Client) Login(ctx context.Context, username, password string) (_ *LoginResult, err error) {
+	defer wrapOp("login", &err)
+	if c.oauthMode() {
+		return nil, fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
+	}
+	if username == "" || password == "" {
+		return nil, errors.New("empty username or password")
+	}
+	c.flowMu.Lock()
+	defer c.flowMu.Unlock()
+	cr := &credentials{username: username, password: secret(password)}
+	res, err := c.loginLocked(ctx, cr, false)
+	if err != nil {
+		return nil, err
+	}
+	c.creds = cr
+	return res, nil
+}
+
+// loginLocked runs action=login; flowMu must be held.
+func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool) (*LoginResult, error) {
+	c.newSession(relogin)
+	ok := false
+	defer func() {
+		if !ok {
+			c.stMu.Lock()
+			c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
+			c.stMu.Unlock()
+		}
+		c.saveSession(ctx)
+	}()
+	tok, err := c.fetchToken(ctx, TokenLogin)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		p := url.Values{
+			"action":     {"login"},
+			"lgname":     {cr.username},
+			"lgpassword": {string(cr.password)},
+			"lgtoken":    {tok},
+		}
+		if c.domain != "" {
+			p.Set("lgdomain", c.domain)
+		}
+		resp, err := c.do(ctx, request{method: http.MethodPost, params: p})
+		if err != nil {
+			return nil, err
+		}
+		var body struct {
+			Login *struct {
+				Result     string          `json:"result"`
+				Reason     json.RawMessage `json:"reason"`
+				Token      string          `json:"token"`
+				LgUserID   int             `json:"lguserid"`
+				LgUsername string          `json:"lgusername"`
+			} `json:"login"`
+		}
+		if err := json.Unmarshal(resp.env.Raw, &body); err != nil || body.Login == nil {
+			return nil, protoErr("login: no login object")
+		}
+		l := body.Login
+		switch l.Result {
+		case "Success":
+			if l.LgUsername == "" {
+				return nil, protoErr("login: Success without lgusername")
+			}
+			c.setLoggedIn(sessionLogin, l.LgUsername, l.LgUserID)
+			ok = true
+			return &LoginResult{UserID: l.LgUserID, Username: l.LgUsername, Warnings: warningsOf(resp)}, nil
+		case "NeedToken", "WrongToken":
+			if attempt > 0 {
+				return nil, &LoginError{Action: "login", Result: l.Result}
+			}
+			if l.Result == "NeedToken" && l.Token != "" {
+				tok = l.Token
+			} else if tok, err = c.fetchToken(ctx, TokenLogin); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			code, text := reasonOf(l.Reason)
+			return nil, &LoginError{Action: "login", Result: l.Result, Code: code, Message: text}
+		}
+	}
+}
+
+// reasonOf decodes action=login's reason: an object {code, text} with
+// the errorformat mwauth sends, a plain string from servers that ignore
+// it.
+func reasonOf(raw json.RawMessage) (code, text string) {
+	if len(raw) == 0 {
+		return "", ""
+	}
+	var o struct {
+		Code string `json:"code"`
+		Text string `json:"text"`
+		Star string `json:"*"`
+	}
+	if err := json.Unmarshal(raw, &o); err == nil {
+		if o.Text == "" {
+			o.Text = o.Star
+		}
+		return o.Code, o.Text
+	}
+	var s string
+	_ = json.Unmarshal(raw, &s)
+	return "", s
+}
+
+func warningsOf(r *response) []Warning {
+	if len(r.env.Warnings) == 0 {
+		return nil
+	}
+	out := make([]Warning, len(r.env.Warnings))
+	for i, w := range r.env.Warnings {
+		out[i] = Warning{Code: w.Code, Module: w.Module, Text: w.Text}
+	}
+	return out
+}
+
+// Logout ends the session with action=logout (a POST with a CSRF token),
+// then forgets the cookies, the cached tokens, the kept credentials and
+// the saved session file. Afterwards the Client is anonymous and does not
+// log in again by itself.
+func (c *Client) Logout(ctx context.Context) (err error) {
+	defer wrapOp("logout", &err)
+	if c.oauthMode() {
+		return fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
+	}
+	c.flowMu.Lock()
+	defer c.flowMu.Unlock()
+	tok, err := c.token(ctx, TokenCSRF)
+	if err != nil {
+		return err
+	}
+	if tok != anonCSRF {
+		p := url.Values{"action": {"logout"}, "token": {tok}}
+		if _, err := c.do(ctx, request{method: http.MethodPost, params: p}); err != nil {
+			var ae *APIError
+			if !errors.As(err, &ae) || ae.Code != "notloggedin" {
+				return err
+			}
+		}
+	}
+	c.creds = nil
+	c.newSession(false)
+	return c.removeSessionFile()
+}
+
+// isAnonToken reports whether tok is the logged-out CSRF token.
+func isAnonToken(tok string) bool { return strings.TrimSpace(tok) == anonCSRF }

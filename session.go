@@ -1,0 +1,371 @@
+package mwauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Response is a successful api.php answer.
+type Response struct {
+	// Raw is the whole JSON body. It may contain tokens; do not log it.
+	Raw json.RawMessage
+	// Warnings are the wiki's warnings, if any.
+	Warnings []Warning
+}
+
+// Decode unmarshals the body into v.
+func (r *Response) Decode(v any) error { return json.Unmarshal(r.Raw, v) }
+
+// String does not print the body, which may hold tokens.
+func (r *Response) String() string {
+	return fmt.Sprintf("mwauth.Response{%d bytes, %d warnings}", len(r.Raw), len(r.Warnings))
+}
+
+// GoString is like String.
+func (r *Response) GoString() string { return r.String() }
+
+// UserInfo is who the wiki says the session belongs to.
+type UserInfo struct {
+	ID   int
+	Name string
+	// Anonymous is true when the session is not logged in; Name is then
+	// the client's IP address.
+	Anonymous bool
+}
+
+// Get sends a GET request with params (format parameters are added) and
+// returns the decoded answer. Once logged in, it sends assert=user (see
+// [WithAssert]) and, if the wiki has forgotten the session, logs in again
+// once with the kept bot password and retries. Never put secrets in
+// params of a GET: they would be in the URL.
+func (c *Client) Get(ctx context.Context, params url.Values) (_ *Response, err error) {
+	defer wrapOp("get", &err)
+	return c.call(ctx, http.MethodGet, params, "")
+}
+
+// Post is like [Client.Get] but sends params in a POST body.
+func (c *Client) Post(ctx context.Context, params url.Values) (_ *Response, err error) {
+	defer wrapOp("post", &err)
+	return c.call(ctx, http.MethodPost, params, "")
+}
+
+// PostWithToken is like [Client.Post] and adds a token of type t (CSRF if
+// t is empty) as the "token" parameter. The token is cached; on badtoken
+// it is fetched again and the request retried once. When the wiki has
+// forgotten the session, the Client logs in again once (bot-password
+// sessions) and retries with fresh tokens; a clientlogin session gives
+// [ErrLoginRequired] instead.
+func (c *Client) PostWithToken(ctx context.Context, t TokenType, params url.Values) (_ *Response, err error) {
+	defer wrapOp("post", &err)
+	if t == "" {
+		t = TokenCSRF
+	}
+	return c.call(ctx, http.MethodPost, params, t)
+}
+
+// errSessionGone is an internal marker: the session is anonymous.
+var errSessionGone = &APIError{Code: "assertuserfailed", Module: "main", Info: "the session is no longer logged in"}
+
+func (c *Client) call(ctx context.Context, method string, params url.Values, t TokenType) (*Response, error) {
+	retriedToken, relogged := false, false
+	for {
+		st := c.state()
+		loggedIn := st.kind != sessionNone
+		p := make(url.Values, len(params)+2)
+		for k, v := range params {
+			p[k] = v
+		}
+		if (loggedIn || c.oauthMode()) && c.assert != "" && p.Get("assert") == "" && p.Get("assertuser") == "" {
+			p.Set("assert", c.assert)
+		}
+		var tok string
+		var err error
+		if t != "" {
+			tok, err = c.token(ctx, t)
+			if err == nil && loggedIn && isAnonToken(tok) {
+				// The wiki hands out the anonymous token: the session is gone.
+				c.dropToken(t, tok)
+				err = errSessionGone
+			}
+			p.Set("token", tok)
+		}
+		var resp *response
+		if err == nil {
+			resp, err = c.do(ctx, request{method: method, params: p})
+		}
+		if err == nil {
+			return &Response{Raw: resp.env.Raw, Warnings: warningsOf(resp)}, nil
+		}
+		var ae *APIError
+		if !errors.As(err, &ae) {
+			return nil, err
+		}
+		if ae.Code == "badtoken" && t != "" && !retriedToken {
+			retriedToken = true
+			c.dropToken(t, tok)
+			continue
+		}
+		if loggedIn && !relogged && (errors.Is(ae, ErrNotLoggedIn) || ae.Code == "badtoken") {
+			if rerr := c.reestablish(ctx, st.epoch, err); rerr != nil {
+				return nil, rerr
+			}
+			relogged, retriedToken = true, false
+			continue
+		}
+		return nil, err
+	}
+}
+
+// reestablish logs in again after the session seen at epoch was lost.
+// However many goroutines notice the loss, only the first logs in; the
+// others find a newer epoch and retry.
+func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) error {
+	c.flowMu.Lock()
+	defer c.flowMu.Unlock()
+	st := c.state()
+	if st.epoch != epoch {
+		if st.kind == sessionNone {
+			return fmt.Errorf("%w: %w", ErrLoginRequired, cause)
+		}
+		return nil
+	}
+	if st.kind != sessionLogin || c.creds == nil || !c.relogin || c.oauthMode() {
+		return fmt.Errorf("%w: %w", ErrLoginRequired, cause)
+	}
+	c.log.DebugContext(ctx, "mwauth: session lost, logging in again")
+	if _, err := c.loginLocked(ctx, c.creds, true); err != nil {
+		return fmt.Errorf("re-login: %w", err)
+	}
+	return nil
+}
+
+// Resume checks the session with one GET that asks who the user is and
+// fetches a CSRF token together, so that a process started on a saved
+// session is ready to edit after one request. If the session is no longer
+// logged in and [WithBotPassword] gave credentials, it logs in (two more
+// requests); otherwise it reports the anonymous user and no error.
+func (c *Client) Resume(ctx context.Context) (_ *UserInfo, err error) {
+	defer wrapOp("resume", &err)
+	epoch := c.state().epoch
+	p := url.Values{"action": {"query"}, "meta": {"userinfo|tokens"}, "type": {"csrf"}}
+	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
+	if err != nil {
+		return nil, err
+	}
+	var body struct {
+		Query struct {
+			UserInfo *struct {
+				ID   int    `json:"id"`
+				Name string `json:"name"`
+				Anon bool   `json:"anon"`
+			} `json:"userinfo"`
+			Tokens map[string]string `json:"tokens"`
+		} `json:"query"`
+	}
+	if err := json.Unmarshal(resp.env.Raw, &body); err != nil || body.Query.UserInfo == nil {
+		return nil, protoErr("resume: no userinfo")
+	}
+	ui := body.Query.UserInfo
+	if !ui.Anon && ui.ID != 0 {
+		c.stMu.Lock()
+		if c.st.kind == sessionNone {
+			// A session from a jar that carried no metadata.
+			c.st.kind = sessionLogin
+		}
+		c.st.username, c.st.userID = ui.Name, ui.ID
+		c.stMu.Unlock()
+		if tok := body.Query.Tokens["csrftoken"]; tok != "" && !isAnonToken(tok) {
+			c.storeToken(TokenCSRF, tok, epoch)
+		}
+		return &UserInfo{ID: ui.ID, Name: ui.Name}, nil
+	}
+	c.flowMu.Lock()
+	defer c.flowMu.Unlock()
+	cr := c.creds
+	if cr == nil || c.oauthMode() {
+		c.stMu.Lock()
+		wasKind := c.st.kind
+		c.stMu.Unlock()
+		if wasKind != sessionNone {
+			c.newSession(false)
+			c.saveSession(ctx)
+		}
+		return &UserInfo{Name: ui.Name, Anonymous: true}, nil
+	}
+	res, err := c.loginLocked(ctx, cr, false)
+	if err != nil {
+		return nil, err
+	}
+	return &UserInfo{ID: res.UserID, Name: res.Username}, nil
+}
+
+// ---- saved sessions ----
+
+const sessionVersion = 1
+
+type sessionFile struct {
+	Version  int     `json:"version"`
+	Endpoint string  `json:"endpoint"`
+	Kind     string  `json:"kind,omitempty"`
+	Username string  `json:"username,omitempty"`
+	UserID   int     `json:"userid,omitempty"`
+	Saved    string  `json:"saved"`
+	Jar      jarFile `json:"jar"`
+}
+
+// WithSessionFile keeps the session in the file at path. New loads it if
+// it exists; every change of the session (a login, a logout, cookies the
+// wiki rotates) saves it again, atomically (a temporary file, fsync,
+// rename) with mode 0600 under an advisory lock, so that several
+// processes can share it. The file is a credential.
+//
+// A file that is corrupt, truncated, written for another endpoint, or
+// readable by group or others makes New fail with [ErrSessionFile]; it is
+// never silently discarded unless [WithFreshSession] is also given.
+func WithSessionFile(path string) Option {
+	return func(c *Client) error {
+		if path == "" {
+			return errors.New("WithSessionFile: empty path")
+		}
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		c.sessionPath = abs
+		return nil
+	}
+}
+
+// WithFreshSession makes [WithSessionFile] ignore what the file holds and
+// start with an empty session, which replaces the file on the next save.
+func WithFreshSession() Option {
+	return func(c *Client) error {
+		c.freshStart = true
+		return nil
+	}
+}
+
+func (c *Client) loadSessionFile() error {
+	if c.freshStart {
+		return nil
+	}
+	b, err := readPrivateFile(c.sessionPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	f, err := parseSessionFile(b)
+	if err != nil {
+		return err
+	}
+	if f.Endpoint != c.endpointStr {
+		return fmt.Errorf("%w: saved for another endpoint", ErrSessionFile)
+	}
+	j := newJarAt(time.Now)
+	if err := j.replay(f.Jar.Cookies); err != nil {
+		return err
+	}
+	j.changes = 0
+	if c.jar != nil {
+		return errors.New("WithJar and WithSessionFile are exclusive")
+	}
+	c.jar = j
+	switch f.Kind {
+	case "login":
+		c.st.kind = sessionLogin
+	case "clientlogin":
+		c.st.kind = sessionClientLogin
+	}
+	c.st.username, c.st.userID = f.Username, f.UserID
+	return nil
+}
+
+func parseSessionFile(b []byte) (*sessionFile, error) {
+	var f sessionFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSessionFile, err)
+	}
+	if f.Version != sessionVersion || f.Jar.Version != jarVersion {
+		return nil, fmt.Errorf("%w: unsupported version %d", ErrSessionFile, f.Version)
+	}
+	switch f.Kind {
+	case "", "login", "clientlogin":
+	default:
+		return nil, fmt.Errorf("%w: unknown session kind", ErrSessionFile)
+	}
+	return &f, nil
+}
+
+// saveIfChanged saves the session file if the jar changed since the last
+// save.
+func (c *Client) saveIfChanged(ctx context.Context) {
+	if c.sessionPath == "" {
+		return
+	}
+	c.saveMu.Lock()
+	changed := c.jar.changeCount() != c.savedAt
+	c.saveMu.Unlock()
+	if changed {
+		c.saveSession(ctx)
+	}
+}
+
+// saveSession writes the session file; failures are logged, because the
+// request that caused them succeeded.
+func (c *Client) saveSession(ctx context.Context) {
+	if c.sessionPath == "" {
+		return
+	}
+	if err := c.writeSession(); err != nil {
+		c.log.WarnContext(ctx, "mwauth: cannot save session file", "error", err)
+	}
+}
+
+func (c *Client) writeSession() error {
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	st := c.state()
+	c.jar.mu.Lock()
+	n := c.jar.changes
+	cookies := c.jar.snapshotLocked()
+	c.jar.mu.Unlock()
+	f := sessionFile{Version: sessionVersion, Endpoint: c.endpointStr, Kind: kindNames[st.kind],
+		Username: st.username, UserID: st.userID, Saved: time.Now().UTC().Format(time.RFC3339),
+		Jar: jarFile{Version: jarVersion, Cookies: cookies}}
+	b, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := writeFileAtomic(c.sessionPath, b); err != nil {
+		return err
+	}
+	c.savedAt = n
+	return nil
+}
+
+func (c *Client) removeSessionFile() error {
+	if c.sessionPath == "" {
+		return nil
+	}
+	c.saveMu.Lock()
+	defer c.saveMu.Unlock()
+	unlock, err := lockFile(c.sessionPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := os.Remove(c.sessionPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	c.savedAt = c.jar.changeCount()
+	return nil
+}

@@ -1,0 +1,133 @@
+package mwauth
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+)
+
+// TokenType names a token type of action=query&meta=tokens. Extensions
+// may register more types than the constants below; any name the wiki
+// knows works.
+type TokenType string
+
+// Token types of MediaWiki core.
+const (
+	TokenLogin     TokenType = "login"
+	TokenCSRF      TokenType = "csrf"
+	TokenWatch     TokenType = "watch"
+	TokenPatrol    TokenType = "patrol"
+	TokenRollback  TokenType = "rollback"
+	TokenUserRight TokenType = "userrights"
+)
+
+// anonCSRF is the CSRF token every logged-out session gets.
+const anonCSRF = `+\`
+
+// tokenCall is one token request shared by every goroutine that asked
+// for the same uncached type.
+type tokenCall struct {
+	done chan struct{}
+	tok  string
+	err  error
+}
+
+// Token returns a token of type t for the current session. Tokens are
+// cached until the session changes (login, logout, a session lost and
+// re-established, a badtoken answer); concurrent callers asking for the
+// same uncached type share one request.
+//
+// A token is a secret of the session: do not log it or put it in a URL.
+func (c *Client) Token(ctx context.Context, t TokenType) (_ string, err error) {
+	defer wrapOp("token", &err)
+	return c.token(ctx, t)
+}
+
+func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
+	for {
+		c.tokMu.Lock()
+		if tok, ok := c.tokens[t]; ok {
+			c.tokMu.Unlock()
+			return tok, nil
+		}
+		if call, ok := c.inflight[t]; ok {
+			c.tokMu.Unlock()
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-call.done:
+			}
+			if call.err != nil && (call.err == context.Canceled || call.err == context.DeadlineExceeded) {
+				// The goroutine that asked first gave up; ask again.
+				continue
+			}
+			return call.tok, call.err
+		}
+		call := &tokenCall{done: make(chan struct{})}
+		c.inflight[t] = call
+		c.tokMu.Unlock()
+
+		epoch := c.state().epoch
+		call.tok, call.err = c.fetchToken(ctx, t)
+		c.tokMu.Lock()
+		delete(c.inflight, t)
+		c.tokMu.Unlock()
+		if call.err == nil {
+			c.storeToken(t, call.tok, epoch)
+		}
+		close(call.done)
+		return call.tok, call.err
+	}
+}
+
+// fetchToken asks the wiki for one token.
+func (c *Client) fetchToken(ctx context.Context, t TokenType) (string, error) {
+	p := url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {string(t)}}
+	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
+	if err != nil {
+		return "", err
+	}
+	return tokenFrom(resp.env.Raw, t)
+}
+
+func tokenFrom(raw json.RawMessage, t TokenType) (string, error) {
+	var q struct {
+		Query struct {
+			Tokens map[string]string `json:"tokens"`
+		} `json:"query"`
+	}
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return "", protoErr("tokens: %v", err)
+	}
+	tok := q.Query.Tokens[string(t)+"token"]
+	if tok == "" {
+		return "", protoErr("no %s token in the answer", t)
+	}
+	return tok, nil
+}
+
+// storeToken caches tok if the session has not changed since epoch.
+func (c *Client) storeToken(t TokenType, tok string, epoch uint64) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	if c.state().epoch == epoch {
+		c.tokens[t] = tok
+	}
+}
+
+// dropToken forgets one cached token if it is still tok.
+func (c *Client) dropToken(t TokenType, tok string) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	if c.tokens[t] == tok {
+		delete(c.tokens, t)
+	}
+}
+
+// dropTokens forgets every cached token.
+func (c *Client) dropTokens() {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
+	clear(c.tokens)
+}
