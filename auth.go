@@ -418,9 +418,17 @@ type response struct {
 // *APIError, unusable answers *HTTPError. It retries maxlag errors as
 // configured; nothing else is retried here.
 func (c *Client) do(ctx context.Context, r request) (*response, error) {
+	nonceRetried := false
 	for attempt := 0; ; attempt++ {
 		resp, err := c.doOnce(ctx, r)
 		var ae *APIError
+		if err != nil && c.oauth1 != nil && !nonceRetried && errors.As(err, &ae) && isNonceReused(ae) {
+			// A nonce collision is not the caller's fault: sign again with a
+			// fresh nonce, once.
+			nonceRetried = true
+			attempt--
+			continue
+		}
 		if err != nil && errors.As(err, &ae) && ae.Code == "maxlag" && attempt < c.maxRetries {
 			wait := ae.RetryAfter
 			if wait <= 0 {
@@ -576,6 +584,15 @@ func apiErrorFrom(msgs []wire.Message, h http.Header) *APIError {
 		}
 	}
 	return first
+}
+
+// isNonceReused reports whether an OAuth error says the nonce was already
+// used. Extension:OAuth gives this reason only in prose, inside the
+// mwoauth-invalid-authorization message ("... Nonce already used"), so
+// this is the one place where the package matches English text; it is
+// tested in auth_test.go.
+func isNonceReused(e *APIError) bool {
+	return e.Code == "mwoauth-invalid-authorization" && strings.Contains(strings.ToLower(e.Info), "nonce already used")
 }
 
 func bearerError(h http.Header) *APIError {
