@@ -1,0 +1,129 @@
+package mwauth
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// bigJar returns a jar whose saved form is large enough (about 300 KiB)
+// that a save takes a while, with cookie values that say which round
+// wrote them.
+func bigJar(round int) *Jar {
+	j := NewJar()
+	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
+	val := fmt.Sprintf("round%08d", round)
+	for i := 0; i < 3000; i++ {
+		j.SetCookies(u, []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: val + "x" + strconv.Itoa(i), Path: "/"}})
+	}
+	return j
+}
+
+// TestHelperSaveLoop is not a test: it is the child process of
+// TestSessionFileSurvivesKill, saving the same file again and again until
+// it is killed.
+func TestHelperSaveLoop(t *testing.T) {
+	path := os.Getenv("MWAUTH_SAVE_LOOP")
+	if path == "" {
+		t.Skip("helper process only")
+	}
+	for round := 1; ; round++ {
+		if err := bigJar(round).SaveFile(path); err != nil {
+			fmt.Fprintln(os.Stderr, "save:", err)
+			os.Exit(3)
+		}
+	}
+}
+
+// TestSessionFileSurvivesKill kills a process in the middle of saving,
+// many times, and checks that the file left behind always loads whole.
+func TestSessionFileSurvivesKill(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	require.NoError(t, bigJar(0).SaveFile(path))
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	for i := 0; i < 8; i++ {
+		cmd := exec.Command(exe, "-test.run=^TestHelperSaveLoop$")
+		cmd.Env = append(os.Environ(), "MWAUTH_SAVE_LOOP="+path)
+		require.NoError(t, cmd.Start())
+		// Kill at different points of the save loop.
+		time.Sleep(time.Duration(150+37*i) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+		_ = cmd.Wait()
+
+		j, err := LoadJarFile(path)
+		require.NoError(t, err, "kill %d left a file that does not load", i)
+		assert.Equal(t, 3000, j.Len(), "kill %d left a partial jar", i)
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	}
+}
+
+// TestHelperSaveWithFileSizeLimit is not a test: it is the child process
+// of TestSaveFailurePartWayKeepsOldFile. With RLIMIT_FSIZE below the size
+// of the jar, the write fails part way (EFBIG), as on a full disk.
+func TestHelperSaveWithFileSizeLimit(t *testing.T) {
+	path := os.Getenv("MWAUTH_FSIZE_CHILD")
+	if path == "" {
+		t.Skip("helper process only")
+	}
+	lim := syscall.Rlimit{Cur: 64 << 10, Max: 64 << 10}
+	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
+		fmt.Fprintln(os.Stderr, "setrlimit:", err)
+		os.Exit(4)
+	}
+	if err := bigJar(2).SaveFile(path); err == nil {
+		fmt.Fprintln(os.Stderr, "save unexpectedly succeeded")
+		os.Exit(5)
+	}
+	os.Exit(0)
+}
+
+// TestSaveFailurePartWayKeepsOldFile makes a save fail after part of the
+// new content was written and checks that the previous file is intact,
+// still loads, and that no temporary file is left behind.
+func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	require.NoError(t, bigJar(1).SaveFile(path))
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Greater(t, len(before), 64<<10)
+
+	exe, err := os.Executable()
+	require.NoError(t, err)
+	cmd := exec.Command(exe, "-test.run=^TestHelperSaveWithFileSizeLimit$")
+	cmd.Env = append(os.Environ(), "MWAUTH_FSIZE_CHILD="+path)
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "child: %s", out)
+
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+	j, err := LoadJarFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, 3000, j.Len())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tmp", "temporary file left behind")
+	}
+}
