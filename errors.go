@@ -217,7 +217,7 @@ type HTTPError struct {
 	// leak through it; an HTML error page is.
 	Snippet string
 	// Reason says what was wrong, in a few words.
-	Reason string
+	Reason   string
 	tooLarge bool
 	err      error
 }

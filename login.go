@@ -37,9 +37,9 @@ type Warning struct {
 type sessionKind int
 
 const (
-	sessionNone sessionKind = iota
-	sessionLogin             // action=login (bot password or main account)
-	sessionClientLogin       // action=clientlogin
+	sessionNone        sessionKind = iota
+	sessionLogin                   // action=login (bot password or main account)
+	sessionClientLogin             // action=clientlogin
 )
 
 var kindNames = map[sessionKind]string{sessionNone: "", sessionLogin: "login", sessionClientLogin: "clientlogin"}

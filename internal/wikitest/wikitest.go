@@ -23,7 +23,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"net/url"
 	"os"
 	"os/exec"
@@ -153,8 +152,9 @@ func TOTP(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("wikitest: %v", err)
 	}
-	wikiLock.mu.Lock()
-	defer wikiLock.mu.Unlock()
+	// A mutex of its own: a TOTP call waiting for the clock does not hold up API.
+	wikiLock.totpMu.Lock()
+	defer wikiLock.totpMu.Unlock()
 	for {
 		now := totp.Step(time.Now())
 		if step, ok := wikiLock.steps.next(now); ok {
@@ -198,10 +198,12 @@ func deadline(t testing.TB) (time.Time, bool) {
 // processLock is the per-process hold on the wiki. Its file also keeps the
 // last TOTP step handed out, so that the next test process starts after it.
 type processLock struct {
-	mu    sync.Mutex
-	api   string
-	file  *os.File // nil until acquired; never closed (released at exit)
-	steps stepper
+	mu   sync.Mutex
+	api  string
+	file *os.File // nil until acquired; never closed (released at exit)
+
+	totpMu sync.Mutex
+	steps  stepper // set in acquire, then guarded by totpMu
 }
 
 var wikiLock processLock
@@ -257,7 +259,7 @@ func (l *processLock) acquire(t testing.TB, api string) {
 	l.file, l.api = f, api
 }
 
-// saveStep records step as the last one handed out. l.mu is held.
+// saveStep records step as the last one handed out. l.totpMu is held.
 func (l *processLock) saveStep(t testing.TB, step int64) {
 	t.Helper()
 	s := strconv.FormatInt(step, 10) + "\n"
@@ -301,6 +303,3 @@ func runScript(t testing.TB, name string) {
 	}
 	t.Logf("wikitest: %s", msg)
 }
-
-// String forms for failure messages.
-var _ = fmt.Sprint
