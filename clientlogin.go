@@ -213,8 +213,10 @@ func (c *Client) ClientLogin(ctx context.Context, req ClientLoginRequest) (_ *St
 	}
 	c.flowMu.Lock()
 	defer c.flowMu.Unlock()
+	fresh := false
 	if st := c.state(); st.kind == sessionLogin && !req.PreserveState {
 		c.newSession(false)
+		fresh = true
 	}
 	p := url.Values{"action": {"clientlogin"}, "loginreturnurl": {returnURL}}
 	for k, v := range req.Fields {
@@ -234,7 +236,16 @@ func (c *Client) ClientLogin(ctx context.Context, req ClientLoginRequest) (_ *St
 	if req.PreserveState {
 		p.Set("loginpreservestate", "1")
 	}
-	return c.clientLoginPost(ctx, p, false)
+	step, err := c.clientLoginPost(ctx, p, false)
+	if err == nil && step.Status == StatusFail && step.MessageCode == "userlogin-cannot-login" && !fresh && !req.PreserveState {
+		// The jar held a session that cannot log in again (a bot-password
+		// session loaded from a file, say). The wiki refused before trying
+		// the credentials, so nothing counted against the throttle: start
+		// from a fresh session, once.
+		c.newSession(false)
+		step, err = c.clientLoginPost(ctx, p, false)
+	}
+	return step, err
 }
 
 // ContinueClientLogin continues the flow after a UI or REDIRECT step with
