@@ -1,0 +1,118 @@
+package mwauth_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mwauth/mwauth"
+	"github.com/mwauth/mwauth/internal/wikitest"
+)
+
+// actionCounter counts requests by their action parameter.
+type actionCounter struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	n    map[string]int
+	all  atomic.Int64
+}
+
+func newActionCounter() *actionCounter {
+	return &actionCounter{base: http.DefaultTransport, n: map[string]int{}}
+}
+
+func (a *actionCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	a.all.Add(1)
+	action := r.URL.Query().Get("action")
+	if r.Method == http.MethodPost && r.GetBody != nil {
+		if b, err := r.GetBody(); err == nil {
+			raw, _ := io.ReadAll(b)
+			if v, err := url.ParseQuery(string(raw)); err == nil {
+				action = v.Get("action")
+			}
+		}
+	}
+	a.mu.Lock()
+	a.n[r.Method+" "+action]++
+	a.mu.Unlock()
+	return a.base.RoundTrip(r)
+}
+
+func (a *actionCounter) count(key string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.n[key]
+}
+
+// TestIntegrationLoadWithKilledSessions is the load run of BENCHMARKS.md:
+// 1000 authenticated calls from 50 goroutines on one Client while the wiki
+// forgets every session twice. Every call must succeed and the Client must
+// log in again exactly twice.
+func TestIntegrationLoadWithKilledSessions(t *testing.T) {
+	api := wikitest.API(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	ac := newActionCounter()
+	c, err := mwauth.New(api, mwauth.WithHTTPClient(&http.Client{Transport: ac, Timeout: time.Minute}),
+		mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+	require.NoError(t, err)
+	_, err = c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+	require.NoError(t, err)
+
+	const workers, perWorker = 50, 20
+	var done, failed atomic.Int64
+	kill := func(after int64, relogins int) {
+		for done.Load() < after {
+			time.Sleep(5 * time.Millisecond)
+		}
+		for ac.count("POST login") < relogins {
+			time.Sleep(5 * time.Millisecond)
+		}
+		wikitest.KillSessions(t)
+	}
+	start := time.Now()
+	var wg sync.WaitGroup
+	killer := make(chan struct{})
+	go func() {
+		defer close(killer)
+		kill(workers*perWorker/3, 1)
+		kill(2*workers*perWorker/3, 2)
+	}()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < perWorker; i++ {
+				var err error
+				if i%4 == 0 {
+					// A write-mode call with a cached CSRF-family token.
+					_, err = c.PostWithToken(ctx, mwauth.TokenWatch, url.Values{"action": {"watch"}, "titles": {"Main Page"}})
+				} else {
+					_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
+				}
+				if err != nil {
+					if failed.Add(1) <= 5 {
+						t.Errorf("worker %d call %d: %v", w, i, err)
+					}
+				}
+				done.Add(1)
+			}
+		}(w)
+	}
+	wg.Wait()
+	<-killer
+	elapsed := time.Since(start)
+	assert.Zero(t, failed.Load(), "failed calls")
+	assert.Equal(t, 3, ac.count("POST login"), "one login plus exactly two re-logins")
+	t.Logf("load run: %d calls from %d goroutines, sessions killed twice, %d failed, %d logins (1 initial + %d re-logins), %d HTTP requests in all, %v (%.0f calls/s)",
+		workers*perWorker, workers, failed.Load(), ac.count("POST login"), ac.count("POST login")-1,
+		ac.all.Load(), elapsed.Round(time.Millisecond), float64(workers*perWorker)/elapsed.Seconds())
+}
