@@ -1,0 +1,51 @@
+package mwauth
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strconv"
+	"testing"
+
+	"github.com/mwauth/mwauth/internal/wire"
+)
+
+func BenchmarkDecodeClientLoginUI(b *testing.B) {
+	body := []byte(seedBodies[8])
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		env, err := wire.Decode(200, "application/json; charset=utf-8", body)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var r struct {
+			ClientLogin *wire.ClientLoginResult `json:"clientlogin"`
+		}
+		if err := json.Unmarshal(env.Raw, &r); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := stepFrom(r.ClientLogin); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkJarSaveLoad(b *testing.B) {
+	j := NewJar()
+	u, _ := url.Parse("https://wiki.example.org/w/api.php")
+	for i := 0; i < 8; i++ {
+		j.SetCookies(u, []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: "0123456789abcdef0123456789abcdef", Path: "/"}})
+	}
+	var buf bytes.Buffer
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		buf.Reset()
+		if err := j.Save(&buf); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := LoadJar(&buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
