@@ -122,10 +122,15 @@ func API(t testing.TB) string {
 // ResetCounters makes the wiki forget login throttles, captcha counters,
 // OATHAuth's record of used TOTP steps and rate limits
 // (internal/localwiki/reset-counters.sh). Accounts and sessions are kept.
+// Since the wiki forgot the used steps, TOTP starts again at the current step.
 func ResetCounters(t testing.TB) {
 	t.Helper()
 	API(t)
+	wikiLock.totpMu.Lock()
+	defer wikiLock.totpMu.Unlock()
 	runScript(t, "reset-counters.sh")
+	wikiLock.steps.last = 0
+	wikiLock.saveStep(t, 0)
 }
 
 // KillSessions deletes every session from the wiki's session store
