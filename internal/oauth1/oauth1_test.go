@@ -639,6 +639,7 @@ func TestCredentialsRedacted(t *testing.T) {
 		"%v":       fmt.Sprintf("%v", c),
 		"%+v":      fmt.Sprintf("%+v", c),
 		"%#v":      fmt.Sprintf("%#v", c),
+		//lint:ignore S1025 the point is to check what %s prints
 		"%s":       fmt.Sprintf("%s", c),
 		"%q":       fmt.Sprintf("%q", c),
 		"ptr %v":   fmt.Sprintf("%v", &c),
