@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mwauth/mwauth/mwauthtest"
+)
+
+func TestDemoShowsTwoFactorLogin(t *testing.T) {
+	var out, errOut bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	require.NoError(t, run(ctx, nil, &out, &errOut), errOut.String())
+	s := out.String()
+	for _, want := range []string{
+		"status UI, message code oathauth-auth-ui",
+		"the wiki asks for OATHToken",
+		"status PASS: logged in as TwoFAUser after 3 HTTP requests",
+		"(mode 0600)",
+		"ready to edit after 1 request",
+		"session file gone",
+	} {
+		assert.Contains(t, s, want)
+	}
+	assert.NotContains(t, s, demoPass)
+}
+
+func TestBotPasswordLoginWhoamiLogout(t *testing.T) {
+	srv := mwauthtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	session := filepath.Join(t.TempDir(), "s.json")
+	t.Setenv("MWLOGIN_PASSWORD", "botuserbotpassword0123456789abcd")
+	var out, errOut bytes.Buffer
+	args := []string{"-wiki", srv.URL, "-session", session, "-user", "BotUser@localbot"}
+	require.NoError(t, run(ctx, append(args, "login"), &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "logged in as BotUser")
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, &out, &errOut))
+	assert.Contains(t, out.String(), "logged in as BotUser")
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "logout"}, &out, &errOut))
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, &out, &errOut))
+	assert.Contains(t, out.String(), "not logged in")
+}
+
+func TestBadUsage(t *testing.T) {
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"whoami"}, &out, &errOut)
+	assert.Error(t, err)
+	err = run(context.Background(), []string{"-wiki", "http://127.0.0.1:1/api.php", "dance"}, &out, &errOut)
+	assert.Error(t, err)
+	assert.True(t, strings.Contains(err.Error(), "dance"))
+}
