@@ -82,8 +82,13 @@ func (secret) String() string   { return "<redacted>" }
 func (secret) GoString() string { return "<redacted>" }
 
 // Option configures a [Client] in [New]. Options are validated there, and
-// New fails on the first bad one.
-type Option func(*Client) error
+// New fails on the first bad one. Options only make sense inside New: a
+// Client's configuration never changes afterwards.
+type Option func(*settings) error
+
+// settings is what an Option may change: the Client under construction.
+// The alias keeps Client out of Option's signature.
+type settings = Client
 
 // WithHTTPClient makes the Client send its requests through a copy of hc:
 // its Transport (for example an OAuth 2.0 transport from
@@ -92,7 +97,7 @@ type Option func(*Client) error
 // refuses redirects of POST requests and to other hosts. hc itself is
 // never modified.
 func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if hc == nil {
 			return errors.New("WithHTTPClient: nil *http.Client")
 		}
@@ -105,7 +110,7 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithJar makes the Client use j, for example one loaded with [LoadJar].
 // The Client adds and removes cookies in it.
 func WithJar(j *Jar) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if j == nil {
 			return errors.New("WithJar: nil *Jar")
 		}
@@ -119,7 +124,7 @@ func WithJar(j *Jar) Option {
 // User-Agent policy asks every bot to name itself and give a way to
 // contact its operator. The Client appends "mwauth/<version>".
 func WithUserAgent(product string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		product = strings.TrimSpace(product)
 		if product == "" {
 			return errors.New("WithUserAgent: empty product")
@@ -139,7 +144,7 @@ func WithUserAgent(product string) Option {
 // It never logs parameters, bodies, cookies, tokens or passwords. Logging
 // is off by default.
 func WithLogger(l *slog.Logger) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if l == nil {
 			return errors.New("WithLogger: nil logger")
 		}
@@ -152,7 +157,7 @@ func WithLogger(l *slog.Logger) Option {
 // loopback. Passwords, tokens and session cookies then cross the network
 // in clear text; use it only on a network you control.
 func WithInsecureHTTP() Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		c.endpointInsecureOK = true
 		return nil
 	}
@@ -161,7 +166,7 @@ func WithInsecureHTTP() Option {
 // WithMaxBody sets the largest response body the Client accepts (default
 // 8 MiB). A larger body fails with [ErrBodyTooLarge].
 func WithMaxBody(n int64) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if n < 1024 {
 			return errors.New("WithMaxBody: limit below 1 KiB")
 		}
@@ -174,7 +179,7 @@ func WithMaxBody(n int64) Option {
 // bots, and retries a maxlag error up to retries times, waiting for the
 // Retry-After the wiki gives (the wait ends when the context does).
 func WithMaxLag(seconds, retries int) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if seconds < 1 || retries < 0 || retries > 20 {
 			return errors.New("WithMaxLag: seconds must be positive, retries 0..20")
 		}
@@ -189,7 +194,7 @@ func WithMaxLag(seconds, retries int) Option {
 // to send none. An assert turns a silently lost session into an
 // [ErrNotLoggedIn] error instead of an anonymous success.
 func WithAssert(a string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		switch a {
 		case "user", "bot", "":
 			c.assert = a
@@ -202,7 +207,7 @@ func WithAssert(a string) Option {
 // WithLoginDomain sends lgdomain with [Client.Login], for wikis whose
 // password provider asks for a domain (LDAP-style setups).
 func WithLoginDomain(domain string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		c.domain = domain
 		return nil
 	}
@@ -213,7 +218,7 @@ func WithLoginDomain(domain string) Option {
 // live session, and to log in again when the wiki forgets the session.
 // The password is kept in memory for that purpose only; it never prints.
 func WithBotPassword(username, password string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if username == "" || password == "" {
 			return errors.New("WithBotPassword: empty username or password")
 		}
@@ -225,7 +230,7 @@ func WithBotPassword(username, password string) Option {
 // WithoutRelogin turns off automatic re-login: a lost session then gives
 // [ErrLoginRequired].
 func WithoutRelogin() Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		c.relogin = false
 		return nil
 	}
@@ -238,7 +243,7 @@ func WithoutRelogin() Option {
 // expire and refresh, pass an *http.Client from golang.org/x/oauth2 to
 // [WithHTTPClient] instead.
 func WithOAuth2Token(accessToken string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if accessToken == "" {
 			return errors.New("WithOAuth2Token: empty token")
 		}
@@ -252,7 +257,7 @@ func WithOAuth2Token(accessToken string) Option {
 // parameters included. Logins are refused in OAuth mode, as with
 // [WithOAuth2Token].
 func WithOAuth1(consumerKey, consumerSecret, accessToken, accessSecret string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if consumerKey == "" || consumerSecret == "" || accessToken == "" || accessSecret == "" {
 			return errors.New("WithOAuth1: all four credentials are required")
 		}
@@ -552,9 +557,10 @@ func (c *Client) bodyError(ctx context.Context, r request, action string, resp *
 	he := &HTTPError{StatusCode: be.StatusCode, ContentType: be.ContentType, Reason: be.Error(), err: be.Err}
 	if be.Kind == wire.TooLarge {
 		he.tooLarge = true
-	} else if be.Kind != wire.BadJSON || !looksLikeAPIBody(be.Snippet) {
-		// A truncated api.php answer may hold a token; an HTML page from a
-		// proxy does not. Keep snippets only of the latter.
+	} else if !looksLikeAPIBody(be.Snippet) {
+		// An api.php answer may hold a token, whatever is wrong with it (a
+		// truncated body, a non-200 status, a wrong Content-Type); an HTML
+		// page from a proxy does not. Keep snippets only of the latter.
 		he.Snippet = be.Snippet
 	}
 	c.logRequest(ctx, r.method, action, resp.StatusCode, start, "http")

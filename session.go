@@ -230,7 +230,7 @@ type sessionFile struct {
 // readable by group or others makes New fail with [ErrSessionFile]; it is
 // never silently discarded unless [WithFreshSession] is also given.
 func WithSessionFile(path string) Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		if path == "" {
 			return errors.New("WithSessionFile: empty path")
 		}
@@ -246,13 +246,16 @@ func WithSessionFile(path string) Option {
 // WithFreshSession makes [WithSessionFile] ignore what the file holds and
 // start with an empty session, which replaces the file on the next save.
 func WithFreshSession() Option {
-	return func(c *Client) error {
+	return func(c *settings) error {
 		c.freshStart = true
 		return nil
 	}
 }
 
 func (c *Client) loadSessionFile() error {
+	if c.jar != nil {
+		return errors.New("WithJar and WithSessionFile are exclusive")
+	}
 	if c.freshStart {
 		return nil
 	}
@@ -275,9 +278,6 @@ func (c *Client) loadSessionFile() error {
 		return err
 	}
 	j.changes = 0
-	if c.jar != nil {
-		return errors.New("WithJar and WithSessionFile are exclusive")
-	}
 	c.jar = j
 	switch f.Kind {
 	case "login":
