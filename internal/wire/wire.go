@@ -122,6 +122,11 @@ func ReadBody(resp *http.Response, limit int64) ([]byte, error) {
 		_, _ = io.CopyN(io.Discard, resp.Body, 4<<10)
 		resp.Body.Close()
 	}()
+	if resp.ContentLength > limit {
+		// Refuse before reading: the server announced too much.
+		return nil, &BodyError{Kind: TooLarge, StatusCode: resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"), Limit: limit}
+	}
 	b, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
 		return nil, err
