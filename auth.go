@@ -496,7 +496,13 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		return nil, err
 	}
 	start := time.Now()
-	resp, err := c.hc.Do(req)
+	// The cookies of an answer belong to the session the request was sent
+	// in. An answer that arrives after a login or re-login started (a
+	// request of a lost session, say) must not overwrite the new session's
+	// cookies, so each request gets a jar view that drops them then.
+	hc := *c.hc
+	hc.Jar = epochJar{c: c, epoch: c.state().epoch}
+	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -627,6 +633,23 @@ func (c *Client) authorize(req *http.Request, form url.Values) error {
 		return oauth1.Sign(req, form, *c.oauth1, nonce, c.now().Unix())
 	}
 	return nil
+}
+
+// epochJar is the Client's jar as one request sees it: answers whose
+// session was replaced while they were in flight set no cookies.
+type epochJar struct {
+	c     *Client
+	epoch uint64
+}
+
+func (j epochJar) Cookies(u *url.URL) []*http.Cookie { return j.c.jar.Cookies(u) }
+
+func (j epochJar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+	j.c.stMu.Lock()
+	defer j.c.stMu.Unlock()
+	if j.c.st.epoch == j.epoch {
+		j.c.jar.SetCookies(u, cookies)
+	}
 }
 
 // discardHandler is a slog.Handler that drops everything.

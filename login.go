@@ -49,6 +49,10 @@ type sessionState struct {
 	kind     sessionKind
 	username string
 	userID   int
+	// botOK: a call with assert=bot succeeded in this session, so a later
+	// assertbotfailed means the session was lost, not that the account
+	// lacks the bot right.
+	botOK bool
 }
 
 // credentials are kept for automatic re-login only.
@@ -67,12 +71,15 @@ func (c *Client) state() sessionState {
 // With keepKind the Client still counts as logged in (a re-login is in
 // progress, so concurrent calls keep sending asserts).
 func (c *Client) newSession(keepKind bool) {
-	c.jar.clear()
 	c.stMu.Lock()
 	c.st.epoch++
+	// Cleared under stMu, after the epoch moved on: a request of the old
+	// session cannot put its cookies back (see epochJar).
+	c.jar.clear()
 	if !keepKind {
 		c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
 	}
+	c.st.botOK = false
 	c.stMu.Unlock()
 	c.dropTokens()
 }
@@ -82,6 +89,7 @@ func (c *Client) setLoggedIn(kind sessionKind, username string, id int) {
 	c.stMu.Lock()
 	c.st.epoch++
 	c.st.kind, c.st.username, c.st.userID = kind, username, id
+	c.st.botOK = false
 	c.stMu.Unlock()
 	c.dropTokens()
 }
@@ -129,7 +137,10 @@ func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool)
 	c.newSession(relogin)
 	ok := false
 	defer func() {
-		if !ok {
+		// A failed re-login leaves the Client expecting a session, so that
+		// calls keep sending asserts and fail instead of quietly running as
+		// an anonymous user.
+		if !ok && !relogin {
 			c.stMu.Lock()
 			c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
 			c.stMu.Unlock()

@@ -101,6 +101,13 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, t T
 			resp, err = c.do(ctx, request{method: method, params: p})
 		}
 		if err == nil {
+			if p.Get("assert") == "bot" && !st.botOK {
+				c.stMu.Lock()
+				if c.st.epoch == st.epoch {
+					c.st.botOK = true
+				}
+				c.stMu.Unlock()
+			}
 			return &Response{Raw: resp.env.Raw, Warnings: warningsOf(resp)}, nil
 		}
 		var ae *APIError
@@ -111,6 +118,11 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, t T
 			retriedToken = true
 			c.dropToken(t, tok)
 			continue
+		}
+		if ae.Code == "assertbotfailed" && !st.botOK {
+			// The account may simply lack the bot right: logging in again
+			// would not help.
+			return nil, err
 		}
 		if loggedIn && !relogged && (errors.Is(ae, ErrNotLoggedIn) || ae.Code == "badtoken") {
 			if rerr := c.reestablish(ctx, st.epoch, err); rerr != nil {
@@ -141,7 +153,12 @@ func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) err
 	}
 	c.log.DebugContext(ctx, "mwauth: session lost, logging in again")
 	if _, err := c.loginLocked(ctx, c.creds, true); err != nil {
-		return fmt.Errorf("re-login: %w", err)
+		if errors.Is(err, ErrLoginFailed) {
+			// The wiki refused the kept credentials (revoked, throttled,
+			// ...): never try them again by ourselves.
+			c.creds = nil
+		}
+		return fmt.Errorf("%w: re-login: %w", ErrLoginRequired, err)
 	}
 	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -24,9 +23,9 @@ type param struct {
 // params are the request parameters in order of first appearance (the
 // query string first, then the body, like PHP's $_GET + $_POST).
 type params struct {
-	order []string
-	m     map[string]*param
-	used  map[string]bool
+	order  []string
+	m      map[string]*param
+	used   map[string]bool
 	pairs  [][2]string // every pair, for OAuth 1 signatures
 	nQuery int         // pairs[:nQuery] came from the query string
 }
@@ -214,20 +213,37 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	p := readParams(r)
 	s.logRequest(r, p)
 
+	out := s.handleAPI(r, p)
+	for k, vs := range out.header {
+		w.Header()[k] = vs
+	}
+	w.WriteHeader(out.status)
+	if r.Method != http.MethodHead {
+		w.Write(out.body)
+	}
+}
+
+// response is a finished answer, written after the lock is released.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (s *Server) handleAPI(r *http.Request, p *params) *response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
 	if s.httpN > 0 {
 		s.httpN--
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.WriteHeader(s.httpCode)
-		io.WriteString(w, s.httpBody)
-		return
+		h := http.Header{}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		return &response{status: s.httpCode, header: h, body: []byte(s.httpBody)}
 	}
 
 	c := &call{s: s, r: r, p: p, now: s.cfg.now(), headers: map[string]string{}}
 	c.ip = clientIP(r)
-	c.apiURL = s.URL
+	c.apiURL = s.apiURL
 	if c.apiURL == "" {
 		scheme := "http"
 		if r.TLS != nil {
@@ -235,8 +251,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		}
 		c.apiURL = scheme + "://" + r.Host + r.URL.Path
 	}
-	err := c.run()
-	c.respond(w, err)
+	return c.respond(c.run())
 }
 
 // mainParams are ApiMain's own parameters.
@@ -514,9 +529,9 @@ func (c *call) warningsValue() any {
 	return o
 }
 
-// respond writes the result or the error.
-func (c *call) respond(w http.ResponseWriter, err *apiErr) {
-	h := w.Header()
+// respond renders the result or the error.
+func (c *call) respond(err *apiErr) *response {
+	h := http.Header{}
 	var top obj
 	if len(c.warnings) > 0 {
 		top.add("warnings", c.warningsValue())
@@ -551,7 +566,9 @@ func (c *call) respond(w http.ResponseWriter, err *apiErr) {
 		h.Set(k, v)
 	}
 	for _, ck := range c.cookies {
-		http.SetCookie(w, ck)
+		if v := ck.String(); v != "" {
+			h.Add("Set-Cookie", v)
+		}
 	}
 	h.Set("Cache-Control", "private, must-revalidate, max-age=0")
 	h.Set("X-Content-Type-Options", "nosniff")
@@ -579,10 +596,7 @@ func (c *call) respond(w http.ResponseWriter, err *apiErr) {
 	default:
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
-	w.WriteHeader(status)
-	if c.r.Method != http.MethodHead {
-		w.Write(body)
-	}
+	return &response{status: status, header: h, body: body}
 }
 
 // fakeFailure builds the error of FailNext.
@@ -635,13 +649,3 @@ func clientIP(r *http.Request) string {
 }
 
 func isIP(s string) bool { return net.ParseIP(s) != nil }
-
-// sortedKeys returns the keys of a map, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

@@ -175,7 +175,7 @@ next:
 				}
 				continue
 			}
-			if !ok || (strings.TrimSpace(v) == "" && !f.optional) {
+			if !ok || (v == "" && !f.optional) {
 				continue next
 			}
 			lr.vals[f.name] = v
@@ -324,10 +324,14 @@ func (c *call) continueAuth(reqs []*authReq) authResult {
 		if r := findReq(reqs, idRememberMe); r != nil {
 			st.remember = r.vals["rememberMe"] != ""
 		}
+		if r := findReq(reqs, idPassword); r != nil && st.guess == "" {
+			st.guess = canonicalName(r.vals["username"])
+		}
 		if c.s.cfg.sso && findReq(reqs, idButton+":"+ssoButton) != nil {
 			st.primary = "sso"
 			st.ssoState = randHex(8)
-			target := serverOf(c.apiURL) + "/fakesso-idp?state=" + url.QueryEscape(st.ssoState) +
+			// $wgServer/fakesso-idp; a mounted handler keeps its prefix.
+			target := strings.TrimSuffix(c.apiURL, "api.php") + "fakesso-idp?state=" + url.QueryEscape(st.ssoState) +
 				"&returnto=" + url.QueryEscape(st.returnURL)
 			st.continueReqs = []*authReq{ssoCodeReq()}
 			return authResult{status: "REDIRECT", redirectTarget: target,

@@ -32,27 +32,6 @@ func (o *obj) add(k string, v any) { *o = append(*o, kv{k: k, v: v}) }
 // addContent appends a content member ("*" in formatversion=1).
 func (o *obj) addContent(k string, v any) { *o = append(*o, kv{k: k, v: v, content: true}) }
 
-// set replaces the member k, or appends it.
-func (o *obj) set(k string, v any) {
-	for i := range *o {
-		if (*o)[i].k == k {
-			(*o)[i].v = v
-			return
-		}
-	}
-	o.add(k, v)
-}
-
-// get returns the member k.
-func (o obj) get(k string) (any, bool) {
-	for _, m := range o {
-		if m.k == k {
-			return m.v, true
-		}
-	}
-	return nil, false
-}
-
 // encoder writes PHP-compatible JSON.
 type encoder struct {
 	buf   []byte

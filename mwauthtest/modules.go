@@ -37,7 +37,7 @@ func init() {
 		"checktoken": {name: "checktoken", exec: execCheckToken,
 			params: []string{"type", "token", "maxtokenage"}},
 		"edit": {name: "edit", mustPost: true, write: true, tokenType: "csrf", tokenParam: "token",
-			validate: validateEdit, exec: execEdit,
+			exec: execEdit,
 			params: []string{"title", "pageid", "section", "sectiontitle", "text", "summary", "tags",
 				"minor", "notminor", "bot", "baserevid", "basetimestamp", "starttimestamp", "recreate",
 				"createonly", "nocreate", "watch", "watchlist", "watchlistexpiry", "md5", "prependtext",
@@ -133,6 +133,12 @@ func metaUserInfo(c *call, q *obj) {
 		"centralids": true, "latestcontrib": true, "cancreateaccount": true, "registration": true,
 		"preferencestoken": true}
 	for _, v := range splitMulti(c.p.val("uiprop")) {
+		if v == "*" {
+			for k := range known {
+				props[k] = true
+			}
+			continue
+		}
 		if known[v] {
 			props[v] = true
 		} else {
@@ -445,15 +451,17 @@ type page struct {
 	ts    time.Time
 }
 
+// canonicalTitle normalizes a page title like a user name (the rules
+// the fake needs are the same: spaces, first letter, illegal characters).
 func canonicalTitle(t string) string {
-	t = strings.TrimSpace(strings.ReplaceAll(t, "_", " "))
-	if t == "" || strings.ContainsAny(t, "#<>[]|{}") {
-		return ""
+	if isIP(strings.TrimSpace(t)) {
+		return strings.TrimSpace(t)
 	}
-	return strings.ToUpper(t[:1]) + t[1:]
+	return canonicalName(t)
 }
 
-func validateEdit(c *call) *apiErr {
+// checkEditTarget is ApiEdit's requireOnlyOneParameter(title, pageid).
+func checkEditTarget(c *call) *apiErr {
 	title, hasTitle := c.p.get("title")
 	pageID, hasID := c.p.get("pageid")
 	switch {
@@ -467,11 +475,18 @@ func validateEdit(c *call) *apiErr {
 	if hasTitle && canonicalTitle(title) == "" {
 		return newErr("edit", "invalidtitle", newMsg("apierror-invalidtitle", title))
 	}
-	_ = pageID
+	if hasID {
+		if _, err := strconv.Atoi(pageID); err != nil {
+			return newErr("edit", "badinteger", newMsg("paramvalidator-badinteger", "pageid", pageID))
+		}
+	}
 	return nil
 }
 
 func execEdit(c *call) *apiErr {
+	if err := checkEditTarget(c); err != nil {
+		return err
+	}
 	p := c.p
 	var pg *page
 	if v, ok := p.get("pageid"); ok {

@@ -160,7 +160,6 @@ func replayPassword(s *Server, title, name string) string {
 
 var (
 	tokenRE     = regexp.MustCompile(`[0-9a-f]{32}([0-9a-f]{8})\+\\\\`)
-	rawTokenRE  = regexp.MustCompile(`^[0-9a-f]{32}([0-9a-f]{8})\+\\$`)
 	captchaIDRE = regexp.MustCompile(`"captchaId":\{"type":"hidden","value":"(\d+)"`)
 	stateRE     = regexp.MustCompile(`state(=|":")([0-9a-f]{16})`)
 )

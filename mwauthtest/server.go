@@ -129,8 +129,9 @@ type Server struct {
 	// It is empty for an unstarted server until Start or StartTLS.
 	URL string
 
-	ts  *httptest.Server
-	cfg config
+	ts     *httptest.Server
+	cfg    config
+	apiURL string // URL as set by Start; the handler never reads URL
 
 	mu       sync.Mutex
 	users    []*user
@@ -155,6 +156,7 @@ type Server struct {
 	httpCode int
 	httpBody string
 	log      []Request
+	requests int // api.php requests handled, for sweep
 }
 
 // NewServer starts a fake wiki on 127.0.0.1 and returns it. Close it
@@ -168,8 +170,9 @@ func NewServer(opts ...Option) *Server {
 }
 
 // NewUnstartedServer returns a fake wiki that is not listening yet. Call
-// Start or StartTLS, or mount Handler in your own server (then URL stays
-// empty and the wiki takes its own address from each request's Host).
+// Start or StartTLS, or mount Handler in your own server: then URL stays
+// empty and the wiki takes its own address (for docref texts and
+// redirect targets) from each request's Host and path.
 func NewUnstartedServer(opts ...Option) *Server {
 	cfg := config{
 		captchaQ:      "What is the name of this test wiki?",
@@ -213,6 +216,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 func (s *Server) Start() {
 	s.ts.Start()
 	s.URL = s.ts.URL + "/api.php"
+	s.apiURL = s.URL
 }
 
 // StartTLS starts an unstarted server over HTTPS (with httptest's
@@ -221,6 +225,7 @@ func (s *Server) Start() {
 func (s *Server) StartTLS() {
 	s.ts.StartTLS()
 	s.URL = s.ts.URL + "/api.php"
+	s.apiURL = s.URL
 }
 
 // Client returns an HTTP client that trusts the server's TLS certificate

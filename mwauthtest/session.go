@@ -256,6 +256,7 @@ func (c *call) alive(sess *session) bool {
 // does: OAuth headers, then the bot-password cookie, then the session
 // cookie, then remember-me cookies, else a new anonymous session.
 func (c *call) resolveSession() *apiErr {
+	c.s.sweep(c.now)
 	if h := c.r.Header.Get("Authorization"); h != "" && !c.noCredentials {
 		if sess, err, ok := c.oauthSession(h); ok {
 			if err != nil {
@@ -304,6 +305,22 @@ func (c *call) resolveSession() *apiErr {
 		c.persist()
 	}
 	return nil
+}
+
+// sweep forgets expired sessions now and then, so that a long-running
+// server does not keep them all.
+func (s *Server) sweep(now time.Time) {
+	s.requests++
+	if s.requests%256 != 0 {
+		return
+	}
+	for _, m := range []map[string]*session{s.sessions, s.bpSess, s.oauthSes} {
+		for id, sess := range m {
+			if now.Sub(sess.lastUsed) >= s.cfg.sessionTTL {
+				delete(m, id)
+			}
+		}
+	}
 }
 
 // logoutSession is ApiLogout for cookie sessions (User::doLogout).
