@@ -264,6 +264,9 @@ func loadJarBytes(b []byte, now func() time.Time) (*Jar, error) {
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSessionFile, err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: trailing data after the jar", ErrSessionFile)
+	}
 	if f.Version != jarVersion {
 		return nil, fmt.Errorf("%w: unsupported jar version %d", ErrSessionFile, f.Version)
 	}

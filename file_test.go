@@ -1,0 +1,400 @@
+package mwauth
+
+import (
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func skipIfNoUnixModes(t *testing.T) {
+	t.Helper()
+	if permissiveFS() {
+		t.Skip("file modes do not express privacy on " + runtime.GOOS)
+	}
+}
+
+func sampleJar() *Jar {
+	j := NewJar()
+	j.SetCookies(wikiURL, []*http.Cookie{
+		{Name: "wiki_session", Value: "s3ss10n", Path: "/", HttpOnly: true},
+		{Name: "wikiUserID", Value: "1", Path: "/", MaxAge: 3600},
+	})
+	return j
+}
+
+// tempEntries lists what the directory holds besides the file and its
+// lock.
+func strayFiles(t *testing.T, dir, base string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var out []string
+	for _, e := range entries {
+		if e.Name() != base && e.Name() != base+".lock" {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func TestSaveFile(t *testing.T) {
+	t.Parallel()
+	skipIfNoUnixModes(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jar.json")
+	j := sampleJar()
+	require.NoError(t, j.SaveFile(path))
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
+	assert.Empty(t, strayFiles(t, dir, "jar.json"), "no temporary file may be left")
+
+	loaded, err := LoadJarFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, 2, loaded.Len())
+	assert.Equal(t, []string{"wikiUserID", "wiki_session"}, cookieNames(loaded.Cookies(wikiURL)))
+
+	// Replacing a file that someone made world-readable gives 0600 again.
+	require.NoError(t, os.Chmod(path, 0o644))
+	require.NoError(t, j.SaveFile(path))
+	fi, err = os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
+}
+
+func TestSaveFileConcurrent(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jar.json")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 10; i++ {
+				j := NewJar()
+				j.SetCookies(wikiURL, []*http.Cookie{{Name: "writer", Value: fmt.Sprintf("g%d-i%d", g, i), Path: "/"}})
+				assert.NoError(t, j.SaveFile(path))
+			}
+		}(g)
+	}
+	wg.Wait()
+	loaded, err := LoadJarFile(path)
+	require.NoError(t, err, "the file is always one whole jar")
+	assert.Equal(t, 1, loaded.Len())
+	assert.Empty(t, strayFiles(t, dir, "jar.json"))
+}
+
+// TestSaveFileFailureLeavesNoTemp: when the final rename fails, the
+// temporary file is removed.
+func TestSaveFileFailureLeavesNoTemp(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "jar.json")
+	require.NoError(t, os.Mkdir(path, 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(path, "keep"), []byte("x"), 0o600))
+	assert.Error(t, sampleJar().SaveFile(path))
+	assert.Empty(t, strayFiles(t, dir, "jar.json"))
+}
+
+func TestLoadJarFileModes(t *testing.T) {
+	t.Parallel()
+	skipIfNoUnixModes(t)
+	tests := []struct {
+		name    string
+		mode    fs.FileMode
+		wantErr bool
+	}{
+		{name: "0600", mode: 0o600},
+		{name: "0400", mode: 0o400},
+		{name: "0644", mode: 0o644, wantErr: true},
+		{name: "0640", mode: 0o640, wantErr: true},
+		{name: "0604", mode: 0o604, wantErr: true},
+		{name: "0660", mode: 0o660, wantErr: true},
+		{name: "0666", mode: 0o666, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "jar.json")
+			require.NoError(t, sampleJar().SaveFile(path))
+			require.NoError(t, os.Chmod(path, tt.mode))
+			j, err := LoadJarFile(path)
+			if tt.wantErr {
+				assert.ErrorIs(t, err, ErrSessionFile)
+				assert.Nil(t, j)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, 2, j.Len())
+		})
+	}
+}
+
+func TestLoadJarFileErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	_, err := LoadJarFile(filepath.Join(dir, "missing.json"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.NotErrorIs(t, err, ErrSessionFile)
+
+	_, err = LoadJarFile(dir)
+	assert.ErrorIs(t, err, ErrSessionFile, "a directory is not a jar")
+
+	garbage := filepath.Join(dir, "garbage.json")
+	require.NoError(t, os.WriteFile(garbage, []byte("{\"version\":1,\"cookies\":[{"), 0o600))
+	_, err = LoadJarFile(garbage)
+	assert.ErrorIs(t, err, ErrSessionFile)
+}
+
+// sessionFileJSON builds a session file as WithSessionFile writes it.
+func sessionFileJSON(t *testing.T, endpoint, kind string, mutate func(m map[string]any)) []byte {
+	t.Helper()
+	u := mustParse(t, endpoint)
+	m := map[string]any{
+		"version": 1, "endpoint": endpoint, "kind": kind, "username": "Admin", "userid": 1,
+		"saved": "2026-11-22T05:00:00Z",
+		"jar": map[string]any{"version": 1, "cookies": []map[string]any{
+			{"url": u.Scheme + "://" + u.Host + "/", "name": cookieBPSession, "value": "5e55i0nfr0mf11e", "path": "/", "httponly": true},
+		}},
+	}
+	if mutate != nil {
+		mutate(m)
+	}
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	return b
+}
+
+func TestWithSessionFileRefusesBadFiles(t *testing.T) {
+	t.Parallel()
+	skipIfNoUnixModes(t)
+	const ep = "http://127.0.0.1:8080/w/api.php"
+	tests := []struct {
+		name  string
+		write func(t *testing.T, path string)
+	}{
+		{name: "corrupt", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, []byte("\x00\x01 not json"), 0o600))
+		}},
+		{name: "truncated", write: func(t *testing.T, path string) {
+			b := sessionFileJSON(t, ep, "login", nil)
+			require.NoError(t, os.WriteFile(path, b[:len(b)/2], 0o600))
+		}},
+		{name: "empty", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, nil, 0o600))
+		}},
+		{name: "another endpoint", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, "http://127.0.0.1:9090/w/api.php", "login", nil), 0o600))
+		}},
+		{name: "readable by others", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", nil), 0o600))
+			require.NoError(t, os.Chmod(path, 0o644))
+		}},
+		{name: "unknown version", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) { m["version"] = 2 }), 0o600))
+		}},
+		{name: "unknown jar version", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) {
+				m["jar"] = map[string]any{"version": 7, "cookies": []any{}}
+			}), 0o600))
+		}},
+		{name: "unknown kind", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "oauth", nil), 0o600))
+		}},
+		{name: "malformed cookie", write: func(t *testing.T, path string) {
+			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) {
+				m["jar"] = map[string]any{"version": 1, "cookies": []any{map[string]any{"url": "ftp://x/", "name": "a", "value": "b"}}}
+			}), 0o600))
+		}},
+		{name: "a directory", write: func(t *testing.T, path string) {
+			require.NoError(t, os.Mkdir(path, 0o700))
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			path := filepath.Join(t.TempDir(), "session.json")
+			tt.write(t, path)
+
+			c, err := New(ep, WithSessionFile(path))
+			assert.ErrorIs(t, err, ErrSessionFile)
+			assert.Nil(t, c)
+
+			if tt.name == "a directory" {
+				return
+			}
+			c, err = New(ep, WithSessionFile(path), WithFreshSession())
+			require.NoError(t, err, "WithFreshSession ignores the file")
+			assert.Zero(t, c.Jar().Len())
+			assert.Equal(t, sessionNone, c.state().kind)
+		})
+	}
+}
+
+func TestWithSessionFileLoads(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	path := filepath.Join(t.TempDir(), "session.json")
+	require.NoError(t, os.WriteFile(path, sessionFileJSON(t, f.endpoint(), "login", nil), 0o600))
+	c, err := New(f.endpoint(), WithSessionFile(path))
+	require.NoError(t, err)
+	st := c.state()
+	assert.Equal(t, sessionLogin, st.kind)
+	assert.Equal(t, "Admin", st.username)
+	assert.Equal(t, 1, st.userID)
+
+	f.on("query", f.fx("edit_success.json"))
+	_, err = c.Get(ctxTimeout(t, 10*time.Second), url.Values{"action": {"query"}, "meta": {"siteinfo"}})
+	require.NoError(t, err)
+	r := f.last(t)
+	assert.Equal(t, "5e55i0nfr0mf11e", r.Cookies[cookieBPSession], "the saved session is sent")
+	assert.Equal(t, "user", r.param("assert"), "a loaded login session asserts")
+}
+
+func TestWithSessionFileMissingIsFine(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new", "..", "session.json")
+	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile(path))
+	require.NoError(t, err)
+	assert.Zero(t, c.Jar().Len())
+	_, err = os.Stat(path)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "New alone writes nothing")
+}
+
+func TestWithSessionFileAndWithJarExclusive(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		exists bool
+	}{
+		{name: "file exists", exists: true},
+		// The outcome must not depend on whether an earlier run created
+		// the file: a program that starts once must start again.
+		{name: "file missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			const ep = "https://wiki.example.org/w/api.php"
+			path := filepath.Join(t.TempDir(), "session.json")
+			if tt.exists {
+				require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", nil), 0o600))
+			}
+			_, err := New(ep, WithJar(NewJar()), WithSessionFile(path))
+			assert.Error(t, err)
+		})
+	}
+}
+
+// TestSessionFileLifecycle: the file is written (0600, no password) after
+// a login, follows cookie changes, is reloaded by the next process and is
+// removed by Logout.
+func TestSessionFileLifecycle(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	ctx := ctxTimeout(t, 10*time.Second)
+
+	c, err := New(f.endpoint(), WithSessionFile(path))
+	require.NoError(t, err)
+	f.on("login", f.loginOK())
+	_, err = c.Login(ctx, testBotUser, testBotPassword)
+	require.NoError(t, err)
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err, "the session is saved after login")
+	if !permissiveFS() {
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
+	}
+	assert.NotContains(t, string(b), testBotPassword, "the file never holds the password")
+	var sf sessionFile
+	require.NoError(t, json.Unmarshal(b, &sf))
+	assert.Equal(t, sessionVersion, sf.Version)
+	assert.Equal(t, f.endpoint(), sf.Endpoint)
+	assert.Equal(t, "login", sf.Kind)
+	assert.Equal(t, "Admin", sf.Username)
+	assert.Equal(t, 1, sf.UserID)
+	names := map[string]string{}
+	for _, ck := range sf.Jar.Cookies {
+		names[ck.Name] = ck.Value
+	}
+	assert.NotEmpty(t, names[cookieBPSession])
+	assert.Empty(t, strayFiles(t, dir, "session.json"))
+
+	// A cookie the wiki rotates is saved too.
+	f.on("query", f.fx("edit_success.json").setting(cookieToken))
+	_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}})
+	require.NoError(t, err)
+	b, err = os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), cookieToken)
+
+	// The next process resumes from the file.
+	c2, err := New(f.endpoint(), WithSessionFile(path))
+	require.NoError(t, err)
+	assert.Equal(t, sessionLogin, c2.state().kind)
+	assert.Equal(t, c.Jar().Len(), c2.Jar().Len())
+
+	require.NoError(t, c2.Logout(ctx))
+	_, err = os.Stat(path)
+	assert.ErrorIs(t, err, fs.ErrNotExist, "Logout removes the session file")
+	assert.Empty(t, strayFiles(t, dir, "session.json"))
+}
+
+func TestSessionFileClientLogin(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	path := filepath.Join(t.TempDir(), "session.json")
+	ctx := ctxTimeout(t, 10*time.Second)
+	c, err := New(f.endpoint(), WithSessionFile(path))
+	require.NoError(t, err)
+	f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), f.passOK())
+	_, err = c.ClientLogin(ctx, passwordLogin())
+	require.NoError(t, err)
+	step, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": testOTP})
+	require.NoError(t, err)
+	require.Equal(t, StatusPass, step.Status)
+
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, secret := range []string{testUserPassword, testOTP} {
+		assert.NotContains(t, string(b), secret)
+	}
+	var sf sessionFile
+	require.NoError(t, json.Unmarshal(b, &sf))
+	assert.Equal(t, "clientlogin", sf.Kind)
+	assert.Equal(t, "Alice", sf.Username)
+
+	// A process that resumes it cannot log in again by itself.
+	c2, err := New(f.endpoint(), WithSessionFile(path), WithBotPassword(testBotUser, testBotPassword))
+	require.NoError(t, err)
+	assert.Equal(t, sessionClientLogin, c2.state().kind)
+	f.on("edit", f.fx("error_assertuserfailed.json"))
+	_, err = c2.PostWithToken(ctx, TokenCSRF, editParams())
+	assert.ErrorIs(t, err, ErrLoginRequired)
+	assert.Empty(t, f.posts("login"))
+}
+
+func TestSessionFilePathIsAbsolute(t *testing.T) {
+	t.Parallel()
+	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile("relative/session.json"))
+	require.NoError(t, err)
+	assert.True(t, filepath.IsAbs(c.sessionPath))
+	assert.True(t, strings.HasSuffix(c.sessionPath, filepath.Join("relative", "session.json")))
+}
