@@ -61,9 +61,12 @@ type Client struct {
 	// re-login. It is held across the requests of one login.
 	flowMu sync.Mutex
 
-	// stMu guards st.
+	// stMu guards st and reloginWait.
 	stMu sync.Mutex
 	st   sessionState
+	// reloginWait is closed when the re-login in progress ends; nil when
+	// none runs.
+	reloginWait chan struct{}
 
 	// tokMu guards tokens and inflight.
 	tokMu    sync.Mutex
@@ -436,7 +439,8 @@ func (c *Client) do(ctx context.Context, r request) (*response, error) {
 		}
 		if err != nil && errors.As(err, &ae) && ae.Code == "maxlag" && attempt < c.maxRetries {
 			wait := ae.RetryAfter
-			if wait <= 0 {
+			if !ae.hasRetryAfter {
+				// MediaWiki always sends one; its minimum is 5 s.
 				wait = 5 * time.Second
 			}
 			c.log.DebugContext(ctx, "mwauth: maxlag, waiting", "wait", wait, "attempt", attempt+1)
@@ -593,6 +597,7 @@ func apiErrorFrom(msgs []wire.Message, h http.Header) *APIError {
 	if ra := h.Get("Retry-After"); ra != "" {
 		if n, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && n >= 0 && n < 3600 {
 			first.RetryAfter = time.Duration(n) * time.Second
+			first.hasRetryAfter = true
 		}
 	}
 	return first

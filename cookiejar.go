@@ -44,15 +44,28 @@ type Jar struct {
 
 // savedCookie is one cookie as written to disk.
 type savedCookie struct {
-	URL      string    `json:"url"`
-	Name     string    `json:"name"`
-	Value    string    `json:"value"`
-	Domain   string    `json:"domain,omitempty"`
-	Path     string    `json:"path"`
-	Expires  time.Time `json:"expires,omitempty"`
-	Secure   bool      `json:"secure,omitempty"`
-	HTTPOnly bool      `json:"httponly,omitempty"`
-	SameSite string    `json:"samesite,omitempty"`
+	URL    string `json:"url"`
+	Name   string `json:"name"`
+	Value  string `json:"value"`
+	Domain string `json:"domain,omitempty"`
+	Path   string `json:"path"`
+	// Expires is the expiry in Unix seconds; 0 for a session cookie.
+	Expires  int64  `json:"expires,omitempty"`
+	Secure   bool   `json:"secure,omitempty"`
+	HTTPOnly bool   `json:"httponly,omitempty"`
+	SameSite string `json:"samesite,omitempty"`
+}
+
+// live reports whether the cookie has not expired at now.
+func (c *savedCookie) live(now time.Time) bool {
+	return c.Expires == 0 || c.Expires > now.Unix()
+}
+
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 type jarFile struct {
@@ -129,7 +142,7 @@ func (j *Jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 			continue
 		}
 		sc := &savedCookie{URL: origin, Name: c.Name, Value: c.Value, Domain: domain, Path: path,
-			Expires: expires, Secure: c.Secure, HTTPOnly: c.HttpOnly, SameSite: sameSiteName(c.SameSite)}
+			Expires: unixOrZero(expires), Secure: c.Secure, HTTPOnly: c.HttpOnly, SameSite: sameSiteName(c.SameSite)}
 		if old, ok := j.entries[key]; ok && *old == *sc {
 			continue
 		}
@@ -198,7 +211,7 @@ func (j *Jar) Len() int {
 	now := j.now()
 	n := 0
 	for _, c := range j.entries {
-		if c.Expires.IsZero() || c.Expires.After(now) {
+		if c.live(now) {
 			n++
 		}
 	}
@@ -227,7 +240,7 @@ func (j *Jar) snapshotLocked() []*savedCookie {
 	now := j.now()
 	out := make([]*savedCookie, 0, len(j.entries))
 	for _, c := range j.entries {
-		if c.Expires.IsZero() || c.Expires.After(now) {
+		if c.live(now) {
 			cc := *c
 			out = append(out, &cc)
 		}
@@ -295,11 +308,14 @@ func (j *Jar) replay(cookies []*savedCookie) error {
 		if c.Name == "" || !validCookieText(c.Name) || !validCookieText(c.Value) {
 			return fmt.Errorf("%w: cookie %d is malformed", ErrSessionFile, i)
 		}
-		if !c.Expires.IsZero() && !c.Expires.After(now) {
+		if !c.live(now) {
 			continue
 		}
 		hc := &http.Cookie{Name: c.Name, Value: c.Value, Domain: c.Domain, Path: c.Path,
-			Expires: c.Expires, Secure: c.Secure, HttpOnly: c.HTTPOnly, SameSite: sameSiteMode(c.SameSite)}
+			Secure: c.Secure, HttpOnly: c.HTTPOnly, SameSite: sameSiteMode(c.SameSite)}
+		if c.Expires != 0 {
+			hc.Expires = time.Unix(c.Expires, 0)
+		}
 		j.setLocked(u, []*http.Cookie{hc})
 	}
 	return nil

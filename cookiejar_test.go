@@ -304,6 +304,7 @@ func TestJarPrintsNoSecrets(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("jar", "jar", j)
 	outputs := []string{
 		j.String(), j.GoString(),
+		//lint:ignore S1025 the point is to check what %s prints
 		fmt.Sprintf("%v", j), fmt.Sprintf("%+v", j), fmt.Sprintf("%#v", j), fmt.Sprintf("%s", j), fmt.Sprint(j),
 		fmt.Sprintf("%v", []*Jar{j}), fmt.Sprintf("%+v", struct{ J *Jar }{j}),
 		j.LogValue().String(), logged.String(),

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -109,6 +110,8 @@ type APIError struct {
 	// Others holds further errors of the same response, if the wiki
 	// sent several.
 	Others []*APIError
+
+	hasRetryAfter bool
 }
 
 // Error implements error.
@@ -201,6 +204,17 @@ func (e *LoginError) Is(target error) bool {
 		}
 	case ErrBadToken:
 		return e.Result == "WrongToken" || e.Result == "NeedToken"
+	case ErrUnexpectedResponse:
+		// A result no MediaWiki since 1.27 sends (old servers said
+		// "Throttled", "WrongPass", ...): a failure, and not the protocol
+		// this package speaks.
+		if e.Action == "login" {
+			switch e.Result {
+			case "Success", "NeedToken", "WrongToken", "Failed", "Aborted":
+				return false
+			}
+			return true
+		}
 	}
 	return false
 }
@@ -253,7 +267,11 @@ type opError struct {
 	err error
 }
 
-func (e *opError) Error() string { return "mwauth: " + e.op + ": " + e.err.Error() }
+// Error prefixes the cause once: a cause that is itself one of this
+// package's sentinels (which start with "mwauth: ") loses that prefix.
+func (e *opError) Error() string {
+	return "mwauth: " + e.op + ": " + strings.TrimPrefix(e.err.Error(), "mwauth: ")
+}
 func (e *opError) Unwrap() error { return e.err }
 
 // wrapOp is used in a defer by every exported operation.

@@ -138,7 +138,7 @@ func TestLoginErrorIs(t *testing.T) {
 		{name: "NeedToken", err: &LoginError{Action: "login", Result: "NeedToken"},
 			want: []error{ErrLoginFailed, ErrBadToken}},
 		{name: "unknown result", err: &LoginError{Action: "login", Result: "Throttled"},
-			want: []error{ErrLoginFailed}},
+			want: []error{ErrLoginFailed, ErrUnexpectedResponse}},
 		{name: "unknown code", err: &LoginError{Action: "clientlogin", Result: "FAIL", Code: "localwiki-fakesso-failed"},
 			want: []error{ErrLoginFailed}},
 		{name: "restart", err: &LoginError{Action: "clientlogin", Result: "RESTART", Code: "authmanager-authn-no-local-user"},

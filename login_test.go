@@ -109,7 +109,7 @@ func TestLogin(t *testing.T) {
 		{
 			name:      "unknown result",
 			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_unknown_result.json"), f.loginOK()} },
-			wantErr:   []error{ErrLoginFailed},
+			wantErr:   []error{ErrLoginFailed, ErrUnexpectedResponse},
 			wantRes:   "Throttled",
 			wantPosts: 1, wantGets: 1,
 		},

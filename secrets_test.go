@@ -156,6 +156,8 @@ func TestNoSecretsAnywhere(t *testing.T) {
 	wrong := "000000" // not a code of any accepted step (with overwhelming probability)
 	step, err = cl.ContinueClientLogin(ctx, map[string]string{"OATHToken": wrong})
 	require.NoError(t, err)
+	require.Equal(t, mwauth.StatusUI, step.Status)
+	show(step)
 	code := srv.TOTPCode("TwoFAUser", 1)
 	known = append(known, code, wrong)
 	step, err = cl.ContinueClientLogin(ctx, map[string]string{"OATHToken": code})

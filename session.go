@@ -76,6 +76,11 @@ var errSessionGone = &APIError{Code: "assertuserfailed", Module: "main", Info: "
 func (c *Client) call(ctx context.Context, method string, params url.Values, t TokenType) (*Response, error) {
 	retriedToken, relogged := false, false
 	for {
+		// While a re-login runs, new requests would only fail against the
+		// lost session: wait for it instead.
+		if err := c.waitRelogin(ctx); err != nil {
+			return nil, err
+		}
 		st := c.state()
 		loggedIn := st.kind != sessionNone
 		p := make(url.Values, len(params)+2)
@@ -152,6 +157,16 @@ func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) err
 		return fmt.Errorf("%w: %w", ErrLoginRequired, cause)
 	}
 	c.log.DebugContext(ctx, "mwauth: session lost, logging in again")
+	done := make(chan struct{})
+	c.stMu.Lock()
+	c.reloginWait = done
+	c.stMu.Unlock()
+	defer func() {
+		c.stMu.Lock()
+		c.reloginWait = nil
+		c.stMu.Unlock()
+		close(done)
+	}()
 	if _, err := c.loginLocked(ctx, c.creds, true); err != nil {
 		if errors.Is(err, ErrLoginFailed) {
 			// The wiki refused the kept credentials (revoked, throttled,
@@ -161,6 +176,22 @@ func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) err
 		return fmt.Errorf("%w: re-login: %w", ErrLoginRequired, err)
 	}
 	return nil
+}
+
+// waitRelogin waits until a re-login in progress, if any, has finished.
+func (c *Client) waitRelogin(ctx context.Context) error {
+	c.stMu.Lock()
+	ch := c.reloginWait
+	c.stMu.Unlock()
+	if ch == nil {
+		return nil
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Resume checks the session with one GET that asks who the user is and
