@@ -80,6 +80,7 @@ func (r ClientLoginRequest) GoString() string { return r.String() }
 // Step is one answer of the clientlogin state machine. Which fields are
 // set depends on Status, as each field's comment says.
 type Step struct {
+	// Status says what the caller does next; see the Status constants.
 	Status Status
 	// Username is the account logged in. PASS.
 	Username string
@@ -145,28 +146,39 @@ func flattenFields(reqs []AuthRequest) []Field {
 // [Client.AuthManagerInfo]. Match IDs by suffix: MediaWiki's ids are PHP
 // class names that change when classes move.
 type AuthRequest struct {
+	// ID names the request, usually a PHP class name such as
+	// "MediaWiki\Auth\PasswordAuthenticationRequest".
 	ID string
 	// Required is "required", "primary-required" or "optional".
 	Required string
+	// Provider describes who asks, such as "Two-factor authentication
+	// (OATH).", in the requested message format.
 	Provider string
-	Account  string
+	// Account is the account the request is about, if any.
+	Account string
 	// Metadata is the request's metadata, raw JSON (a captcha's type, for
 	// example).
 	Metadata json.RawMessage
-	Fields   []Field
+	// Fields are the request's inputs, in the server's order. Empty when
+	// MergeRequestFields moved them to Step.Fields.
+	Fields []Field
 }
 
 // Field is one input of an authentication request.
 type Field struct {
+	// Name is the parameter name to answer with, such as "OATHToken".
 	Name string
 	// Type is "string", "password", "select", "multiselect", "checkbox",
 	// "button", "hidden" or "null" (display only).
-	Type  string
+	Type string
+	// Label is the short prompt to show.
 	Label string
-	Help  string
+	// Help is a longer explanation.
+	Help string
 	// Value is a preset or display value: the captcha question of a
 	// "null" field, the id to echo back of a "hidden" one.
-	Value    string
+	Value string
+	// Optional fields may be left empty.
 	Optional bool
 	// Sensitive fields must not be echoed or logged (passwords).
 	Sensitive bool
@@ -175,7 +187,12 @@ type Field struct {
 }
 
 // FieldOption is one choice of a select field.
-type FieldOption struct{ Value, Label string }
+type FieldOption struct {
+	// Value is what to send.
+	Value string
+	// Label is what to show.
+	Label string
+}
 
 // ClientLogin starts an action=clientlogin flow and returns its first
 // step:
@@ -406,16 +423,23 @@ type AuthInfoRequest struct {
 
 // AuthInfo is meta=authmanagerinfo's answer.
 type AuthInfo struct {
+	// CanAuthenticateNow is false when the session cannot log in (an
+	// OAuth or bot-password session).
 	CanAuthenticateNow bool
-	CanCreateAccounts  bool
-	CanLinkAccounts    bool
+	// CanCreateAccounts and CanLinkAccounts report the wiki's
+	// capabilities for this session.
+	CanCreateAccounts bool
+	CanLinkAccounts   bool
 	// SecuritySensitiveStatus is "ok", "reauth" or "fail" when
 	// SecuritySensitiveOperation was asked.
-	SecuritySensitiveStatus  string
+	SecuritySensitiveStatus string
+	// HasPreservedState, HasPrimaryPreservedState and PreservedUsername
+	// describe state a FAIL or RESTART left for PreserveState.
 	HasPreservedState        bool
 	HasPrimaryPreservedState bool
 	PreservedUsername        string
-	Requests                 []AuthRequest
+	// Requests are the authentication requests of the asked stage.
+	Requests []AuthRequest
 	// Fields is the merged field list when MergeRequestFields was asked.
 	Fields []Field
 }

@@ -224,7 +224,9 @@ func (e *LoginError) Is(target error) bool {
 // malformed JSON, or a body over the size limit. It matches
 // [ErrUnexpectedResponse], and [ErrBodyTooLarge] when the limit was hit.
 type HTTPError struct {
-	StatusCode  int
+	// StatusCode is the HTTP status of the answer.
+	StatusCode int
+	// ContentType is the answer's Content-Type header.
 	ContentType string
 	// Snippet is at most 512 bytes of the body, with control characters
 	// replaced. Bodies of api.php answers are never kept, so no token can

@@ -33,7 +33,9 @@ func (r *Response) GoString() string { return r.String() }
 
 // UserInfo is who the wiki says the session belongs to.
 type UserInfo struct {
-	ID   int
+	// ID is the user id; 0 when anonymous.
+	ID int
+	// Name is the user name.
 	Name string
 	// Anonymous is true when the session is not logged in; Name is then
 	// the client's IP address.
