@@ -281,8 +281,12 @@ func WithOAuth1(consumerKey, consumerSecret, accessToken, accessSecret string) O
 // Without [WithHTTPClient] the Client uses its own *http.Client with a
 // 60-second timeout. Without [WithJar] or [WithSessionFile] it starts
 // with an empty jar.
-func New(endpoint string, opts ...Option) (_ *Client, err error) {
-	defer wrapOp("new", &err)
+func New(endpoint string, opts ...Option) (*Client, error) {
+	r, err := newClient(endpoint, opts...)
+	return r, opErr("new", err)
+}
+
+func newClient(endpoint string, opts ...Option) (*Client, error) {
 	c := &Client{
 		userAgent:   "mwauth/" + Version + " (https://github.com/mwauth/mwauth)",
 		log:         slog.New(discardHandler{}),

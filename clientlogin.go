@@ -209,8 +209,12 @@ type FieldOption struct {
 // log in again, ClientLogin first starts a fresh session. All fields go
 // in the POST body. err is for what is not a step: transport, protocol
 // and API errors.
-func (c *Client) ClientLogin(ctx context.Context, req ClientLoginRequest) (_ *Step, err error) {
-	defer wrapOp("clientlogin", &err)
+func (c *Client) ClientLogin(ctx context.Context, req ClientLoginRequest) (*Step, error) {
+	r, err := c.clientLogin(ctx, req)
+	return r, opErr("clientlogin", err)
+}
+
+func (c *Client) clientLogin(ctx context.Context, req ClientLoginRequest) (*Step, error) {
 	if c.oauthMode() {
 		return nil, fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}
@@ -275,8 +279,12 @@ func (c *Client) ClientLogin(ctx context.Context, req ClientLoginRequest) (_ *St
 // The flow's state lives in the session cookie, so a process that saved
 // the [Jar] (or uses [WithSessionFile]) can continue a REDIRECT flow after
 // a restart, for as long as the wiki keeps the session.
-func (c *Client) ContinueClientLogin(ctx context.Context, fields map[string]string) (_ *Step, err error) {
-	defer wrapOp("clientlogin", &err)
+func (c *Client) ContinueClientLogin(ctx context.Context, fields map[string]string) (*Step, error) {
+	r, err := c.continueClientLogin(ctx, fields)
+	return r, opErr("clientlogin", err)
+}
+
+func (c *Client) continueClientLogin(ctx context.Context, fields map[string]string) (*Step, error) {
 	if c.oauthMode() {
 		return nil, fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}
@@ -458,8 +466,12 @@ func (a *AuthInfo) AllFields() []Field {
 // before the first clientlogin. For "login" it fetches the login token in
 // the same request and caches it, so discovering the fields costs no
 // extra round trip.
-func (c *Client) AuthManagerInfo(ctx context.Context, req AuthInfoRequest) (_ *AuthInfo, err error) {
-	defer wrapOp("authmanagerinfo", &err)
+func (c *Client) AuthManagerInfo(ctx context.Context, req AuthInfoRequest) (*AuthInfo, error) {
+	r, err := c.authManagerInfo(ctx, req)
+	return r, opErr("authmanagerinfo", err)
+}
+
+func (c *Client) authManagerInfo(ctx context.Context, req AuthInfoRequest) (*AuthInfo, error) {
 	switch req.For {
 	case "", "login", "login-continue":
 	default:

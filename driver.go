@@ -39,8 +39,12 @@ type Responder func(ctx context.Context, s *Step) (map[string]string, error)
 //
 // A RESTART step is handed to r too; if r returns answers, the driver
 // starts a new flow with them (preserving state when the wiki allows).
-func (c *Client) RunClientLogin(ctx context.Context, req ClientLoginRequest, r Responder) (_ *Step, err error) {
-	defer wrapOp("clientlogin", &err)
+func (c *Client) RunClientLogin(ctx context.Context, req ClientLoginRequest, r Responder) (*Step, error) {
+	step, err := c.runClientLogin(ctx, req, r)
+	return step, opErr("clientlogin", err)
+}
+
+func (c *Client) runClientLogin(ctx context.Context, req ClientLoginRequest, r Responder) (*Step, error) {
 	if r == nil {
 		return nil, errors.New("nil Responder")
 	}

@@ -276,14 +276,15 @@ func (e *opError) Error() string {
 }
 func (e *opError) Unwrap() error { return e.err }
 
-// wrapOp is used in a defer by every exported operation.
-func wrapOp(op string, err *error) {
-	if *err == nil {
-		return
+// opErr prefixes the error of an exported operation, once; nil stays
+// nil.
+func opErr(op string, err error) error {
+	if err == nil {
+		return nil
 	}
 	var oe *opError
-	if errors.As(*err, &oe) && oe.op == op {
-		return
+	if errors.As(err, &oe) && oe.op == op {
+		return err
 	}
-	*err = &opError{op: op, err: *err}
+	return &opError{op: op, err: err}
 }

@@ -113,8 +113,12 @@ func (c *Client) setLoggedIn(kind sessionKind, username string, id int) {
 //
 // On success the Client keeps the credentials in memory to log in again
 // by itself if the wiki forgets the session (see [WithoutRelogin]).
-func (c *Client) Login(ctx context.Context, username, password string) (_ *LoginResult, err error) {
-	defer wrapOp("login", &err)
+func (c *Client) Login(ctx context.Context, username, password string) (*LoginResult, error) {
+	r, err := c.login(ctx, username, password)
+	return r, opErr("login", err)
+}
+
+func (c *Client) login(ctx context.Context, username, password string) (*LoginResult, error) {
 	if c.oauthMode() {
 		return nil, fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}
@@ -241,8 +245,11 @@ func warningsOf(r *response) []Warning {
 // then forgets the cookies, the cached tokens, the kept credentials and
 // the saved session file. Afterwards the Client is anonymous and does not
 // log in again by itself.
-func (c *Client) Logout(ctx context.Context) (err error) {
-	defer wrapOp("logout", &err)
+func (c *Client) Logout(ctx context.Context) error {
+	return opErr("logout", c.logout(ctx))
+}
+
+func (c *Client) logout(ctx context.Context) error {
 	if c.oauthMode() {
 		return fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}

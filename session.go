@@ -47,15 +47,15 @@ type UserInfo struct {
 // [WithAssert]) and, if the wiki has forgotten the session, logs in again
 // once with the kept bot password and retries. Never put secrets in
 // params of a GET: they would be in the URL.
-func (c *Client) Get(ctx context.Context, params url.Values) (_ *Response, err error) {
-	defer wrapOp("get", &err)
-	return c.call(ctx, http.MethodGet, params, "")
+func (c *Client) Get(ctx context.Context, params url.Values) (*Response, error) {
+	r, err := c.call(ctx, http.MethodGet, params, "")
+	return r, opErr("get", err)
 }
 
 // Post is like [Client.Get] but sends params in a POST body.
-func (c *Client) Post(ctx context.Context, params url.Values) (_ *Response, err error) {
-	defer wrapOp("post", &err)
-	return c.call(ctx, http.MethodPost, params, "")
+func (c *Client) Post(ctx context.Context, params url.Values) (*Response, error) {
+	r, err := c.call(ctx, http.MethodPost, params, "")
+	return r, opErr("post", err)
 }
 
 // PostWithToken is like [Client.Post] and adds a token of type t (CSRF if
@@ -64,12 +64,12 @@ func (c *Client) Post(ctx context.Context, params url.Values) (_ *Response, err 
 // forgotten the session, the Client logs in again once (bot-password
 // sessions) and retries with fresh tokens; a clientlogin session gives
 // [ErrLoginRequired] instead.
-func (c *Client) PostWithToken(ctx context.Context, t TokenType, params url.Values) (_ *Response, err error) {
-	defer wrapOp("post", &err)
+func (c *Client) PostWithToken(ctx context.Context, t TokenType, params url.Values) (*Response, error) {
 	if t == "" {
 		t = TokenCSRF
 	}
-	return c.call(ctx, http.MethodPost, params, t)
+	r, err := c.call(ctx, http.MethodPost, params, t)
+	return r, opErr("post", err)
 }
 
 // errSessionGone is an internal marker: the session is anonymous.
@@ -201,8 +201,12 @@ func (c *Client) waitRelogin(ctx context.Context) error {
 // session is ready to edit after one request. If the session is no longer
 // logged in and [WithBotPassword] gave credentials, it logs in (two more
 // requests); otherwise it reports the anonymous user and no error.
-func (c *Client) Resume(ctx context.Context) (_ *UserInfo, err error) {
-	defer wrapOp("resume", &err)
+func (c *Client) Resume(ctx context.Context) (*UserInfo, error) {
+	r, err := c.resume(ctx)
+	return r, opErr("resume", err)
+}
+
+func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 	epoch := c.state().epoch
 	p := url.Values{"action": {"query"}, "meta": {"userinfo|tokens"}, "type": {"csrf"}}
 	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})

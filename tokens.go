@@ -39,9 +39,9 @@ type tokenCall struct {
 // same uncached type share one request.
 //
 // A token is a secret of the session: do not log it or put it in a URL.
-func (c *Client) Token(ctx context.Context, t TokenType) (_ string, err error) {
-	defer wrapOp("token", &err)
-	return c.token(ctx, t)
+func (c *Client) Token(ctx context.Context, t TokenType) (string, error) {
+	tok, err := c.token(ctx, t)
+	return tok, opErr("token", err)
 }
 
 func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
