@@ -29,14 +29,21 @@ func bigJar(round int) *Jar {
 	return j
 }
 
-// TestHelperSaveLoop is not a test: it is the child process of
-// TestSessionFileSurvivesKill, saving the same file again and again until
-// it is killed.
-func TestHelperSaveLoop(t *testing.T) {
-	path := os.Getenv("MWAUTH_SAVE_LOOP")
-	if path == "" {
-		t.Skip("helper process only")
+// TestMain runs the child processes of the crash tests when asked to by
+// their environment, and the tests otherwise.
+func TestMain(m *testing.M) {
+	if path := os.Getenv("MWAUTH_SAVE_LOOP"); path != "" {
+		saveLoop(path)
 	}
+	if path := os.Getenv("MWAUTH_FSIZE_CHILD"); path != "" {
+		saveWithFileSizeLimit(path)
+	}
+	os.Exit(m.Run())
+}
+
+// saveLoop is the child process of TestSessionFileSurvivesKill: it saves
+// the same file again and again until it is killed.
+func saveLoop(path string) {
 	for round := 1; ; round++ {
 		if err := bigJar(round).SaveFile(path); err != nil {
 			fmt.Fprintln(os.Stderr, "save:", err)
@@ -57,7 +64,7 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	for i := 0; i < 8; i++ {
-		cmd := exec.Command(exe, "-test.run=^TestHelperSaveLoop$")
+		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), "MWAUTH_SAVE_LOOP="+path)
 		require.NoError(t, cmd.Start())
 		// Kill at different points of the save loop.
@@ -74,14 +81,10 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 	}
 }
 
-// TestHelperSaveWithFileSizeLimit is not a test: it is the child process
-// of TestSaveFailurePartWayKeepsOldFile. With RLIMIT_FSIZE below the size
-// of the jar, the write fails part way (EFBIG), as on a full disk.
-func TestHelperSaveWithFileSizeLimit(t *testing.T) {
-	path := os.Getenv("MWAUTH_FSIZE_CHILD")
-	if path == "" {
-		t.Skip("helper process only")
-	}
+// saveWithFileSizeLimit is the child process of
+// TestSaveFailurePartWayKeepsOldFile. With RLIMIT_FSIZE below the size of
+// the jar, the write fails part way (EFBIG), as on a full disk.
+func saveWithFileSizeLimit(path string) {
 	lim := syscall.Rlimit{Cur: 64 << 10, Max: 64 << 10}
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &lim); err != nil {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
@@ -110,7 +113,7 @@ func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
 
 	exe, err := os.Executable()
 	require.NoError(t, err)
-	cmd := exec.Command(exe, "-test.run=^TestHelperSaveWithFileSizeLimit$")
+	cmd := exec.Command(exe, "-test.run=^$")
 	cmd.Env = append(os.Environ(), "MWAUTH_FSIZE_CHILD="+path)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child: %s", out)

@@ -105,8 +105,24 @@ echo "ok"
 section "go test -race -count=1 -timeout 30m ./...  (output also in $GO_TEST_LOG)"
 # Integration tests of different packages take turns on the wiki through a lock
 # in internal/wikitest, so -p 1 is not needed.
-if ! go test -race -count=1 -timeout 30m ./... 2>&1 | tee "$GO_TEST_LOG"; then
+# -v so that the log can be counted; only the package lines are shown here.
+if ! go test -race -count=1 -timeout 30m -v ./... >"$GO_TEST_LOG" 2>&1; then
+  grep -E '^(ok|FAIL|\?) ' "$GO_TEST_LOG" || true
   printf '\n-------- failing tests:\n'
-  grep -E '^(--- FAIL|FAIL|panic:)' "$GO_TEST_LOG" | tail -n 40 || true
+  grep -E -B2 -A12 '^\s*--- FAIL' "$GO_TEST_LOG" | tail -n 120 || true
+  grep -E '^(FAIL|panic:)' "$GO_TEST_LOG" | tail -n 20 || true
   fail "go test"
 fi
+grep -E '^(ok|FAIL|\?) ' "$GO_TEST_LOG"
+
+section "test counts"
+count() { grep -cE "$1" "$GO_TEST_LOG" || true; }
+passed=$(count '^\s*--- PASS')
+failed=$(count '^\s*--- FAIL')
+skipped=$(count '^\s*--- SKIP')
+real=$(count '^\s*--- PASS: (TestIntegration|TestConformanceRealWiki|TestSiteinfo|TestTOTPLoginsInARow|TestKillSessions|TestResetCounters)')
+echo "tests and subtests against the real MediaWiki 1.39 at $MWAUTH_TEST_WIKI: $real passed"
+echo "examples run: $(count '^--- PASS: Example')"
+grep -E '^\s*--- SKIP' "$GO_TEST_LOG" | sed 's/^/  skipped: /' || true
+((real > 0)) || fail "no integration test ran against the real wiki"
+echo "go test: $passed passed, $failed failed, $skipped skipped"
