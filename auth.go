@@ -316,9 +316,7 @@ func newClient(endpoint string, opts ...Option) (*Client, error) {
 		return nil, errors.New("WithOAuth1 and WithOAuth2Token are exclusive")
 	}
 	if c.hc == nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		t.ResponseHeaderTimeout = 30 * time.Second
-		c.hc = &http.Client{Transport: t, Timeout: defaultTimeout}
+		c.hc = &http.Client{Transport: sharedTransport(), Timeout: defaultTimeout}
 	}
 	if c.sessionPath != "" {
 		if err := c.loadSessionFile(); err != nil {
@@ -348,6 +346,16 @@ func (c *Client) String() string {
 
 // GoString is like String, so %#v cannot print secrets either.
 func (c *Client) GoString() string { return c.String() }
+
+// sharedTransport is the transport of every Client made without
+// WithHTTPClient: one connection pool for the process, as with
+// http.DefaultTransport, so that short-lived Clients leave no idle
+// connections of their own behind.
+var sharedTransport = sync.OnceValue(func() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return t
+})
 
 func checkEndpoint(s string, insecureOK bool) (*url.URL, error) {
 	u, err := url.Parse(s)
