@@ -2,9 +2,9 @@ module github.com/mwauth/mwauth
 
 go 1.22
 
-require github.com/stretchr/testify v1.12.1
-
 require (
-	go.yaml.in/yaml/v3 v3.0.5 // indirect
-	golang.org/x/net v0.35.0 // indirect
+	github.com/stretchr/testify v1.12.1
+	golang.org/x/net v0.35.0
 )
+
+require go.yaml.in/yaml/v3 v3.0.5 // indirect
