@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +35,8 @@ const defaultTimeout = 60 * time.Second
 // returns, and its configuration never changes. Operations that change
 // the session ([Client.Login], [Client.ClientLogin],
 // [Client.ContinueClientLogin], [Client.Logout] and automatic re-login)
-// are serialised internally; ordinary calls run in parallel. Use one
+// are serialised internally (a call waiting for another flow to end gives
+// up when its context ends); ordinary calls run in parallel. Use one
 // Client per account and run one login flow at a time.
 type Client struct {
 	endpoint           *url.URL
@@ -57,9 +59,12 @@ type Client struct {
 	creds              *credentials // from WithBotPassword
 	now                func() time.Time
 
-	// flowMu serialises every change of the session: logins, logout,
-	// re-login. It is held across the requests of one login.
-	flowMu sync.Mutex
+	// flow serialises every change of the session: logins, logout,
+	// re-login. It is held across the requests of one login. It is a
+	// one-slot semaphore rather than a sync.Mutex so that a goroutine
+	// waiting for another login flow gives up when its context ends (see
+	// lockFlow).
+	flow chan struct{}
 
 	// stMu guards st and reloginWait.
 	stMu sync.Mutex
@@ -77,6 +82,23 @@ type Client struct {
 	saveMu  sync.Mutex
 	savedAt uint64
 }
+
+// lockFlow takes the flow lock, or returns ctx's error if ctx ends first.
+// Callers release it with unlockFlow.
+func (c *Client) lockFlow(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case c.flow <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// unlockFlow releases the flow lock taken by lockFlow.
+func (c *Client) unlockFlow() { <-c.flow }
 
 // secret is a string that never prints.
 type secret string
@@ -297,6 +319,7 @@ func newClient(endpoint string, opts ...Option) (*Client, error) {
 		tokens:      make(map[TokenType]string),
 		inflight:    make(map[TokenType]*tokenCall),
 		endpointStr: endpoint,
+		flow:        make(chan struct{}, 1),
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -418,7 +441,9 @@ type transportError struct {
 }
 
 func (e *transportError) Error() string {
-	return e.method + " " + e.endpoint + ": " + e.err.Error()
+	// The cause may be one of this package's sentinels (ErrRedirect),
+	// whose "mwauth: " the operation's prefix already says.
+	return e.method + " " + e.endpoint + ": " + strings.TrimPrefix(e.err.Error(), "mwauth: ")
 }
 func (e *transportError) Unwrap() error { return e.err }
 
@@ -589,12 +614,19 @@ func (c *Client) bodyError(ctx context.Context, r request, action string, resp *
 	return he
 }
 
-// looksLikeAPIBody reports whether a snippet looks like the start of a
-// JSON answer, whose text may contain secrets.
+// looksLikeAPIBody reports whether a snippet looks like it holds (part
+// of) a JSON answer, whose text may contain secrets. The JSON need not
+// come first: a UTF-8 byte order mark, or PHP notices that a wiki with
+// display_errors on prints before the answer, push it further in. A
+// token's "+\" suffix gives one away too.
 func looksLikeAPIBody(s string) bool {
-	s = strings.TrimSpace(s)
-	return strings.HasPrefix(s, "{") || strings.HasPrefix(s, "[")
+	t := strings.TrimLeft(s, " \t\r\n\ufeff")
+	return strings.HasPrefix(t, "{") || strings.HasPrefix(t, "[") ||
+		jsonObjectStart.MatchString(s) || strings.Contains(s, `+\`)
 }
+
+// jsonObjectStart matches the start of a JSON object with a member.
+var jsonObjectStart = regexp.MustCompile(`\{\s*"`)
 
 func apiErrorFrom(msgs []wire.Message, h http.Header) *APIError {
 	var first *APIError

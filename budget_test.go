@@ -129,3 +129,32 @@ func TestBudgetReloginManyGoroutines(t *testing.T) {
 	assert.Equal(t, budgetRelogin, logins+1, "login token + login")
 	assert.LessOrEqual(t, queries, 2, "one login token and one shared CSRF token")
 }
+
+// With assert=bot, a session that is already lost when the Client starts
+// (loaded from a file) is still re-established: one userinfo probe tells
+// the lost session from an account without the bot right.
+func TestBotAssertOnLostSavedSession(t *testing.T) {
+	t.Parallel()
+	srv := mwauthtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "s.json")
+	c, _ := budgetClient(t, srv, mwauth.WithSessionFile(path))
+	_, err := c.Login(ctx, budgetBotPasswordN, budgetBotPassword)
+	require.NoError(t, err)
+	srv.ExpireSessions()
+
+	c2, ac := budgetClient(t, srv, mwauth.WithSessionFile(path), mwauth.WithAssert("bot"),
+		mwauth.WithBotPassword(budgetBotPasswordN, budgetBotPassword))
+	_, err = c2.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
+	require.NoError(t, err)
+	assert.Equal(t, 1, ac.count("POST login"), "one re-login")
+
+	// An account that lacks the bot right is not logged in again.
+	a, ac2 := budgetClient(t, srv, mwauth.WithAssert("bot"))
+	_, err = a.Login(ctx, "Admin@localbot", "adminbotpassword0123456789abcdef")
+	require.NoError(t, err)
+	_, err = a.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
+	assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+	assert.Equal(t, 1, ac2.count("POST login"), "no re-login for a missing bot right")
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sort"
@@ -76,6 +77,10 @@ func (r ClientLoginRequest) String() string {
 
 // GoString is like String.
 func (r ClientLoginRequest) GoString() string { return r.String() }
+
+// LogValue implements [slog.LogValuer] like String, so that a handler
+// that marshals exported fields (slog.JSONHandler) cannot log the values.
+func (r ClientLoginRequest) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // Step is one answer of the clientlogin state machine. Which fields are
 // set depends on Status, as each field's comment says.
@@ -232,8 +237,10 @@ func (c *Client) clientLogin(ctx context.Context, req ClientLoginRequest) (*Step
 	default:
 		return nil, fmt.Errorf("unknown MessageFormat %q", req.MessageFormat)
 	}
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
+	if err := c.lockFlow(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlockFlow()
 	fresh := false
 	if st := c.state(); st.kind == sessionLogin && !req.PreserveState {
 		c.newSession(false)
@@ -288,8 +295,10 @@ func (c *Client) continueClientLogin(ctx context.Context, fields map[string]stri
 	if c.oauthMode() {
 		return nil, fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
+	if err := c.lockFlow(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlockFlow()
 	p := url.Values{"action": {"clientlogin"}, "logincontinue": {"1"}}
 	for k, v := range fields {
 		if v != "" {

@@ -63,6 +63,9 @@ func (c *Client) runClientLogin(ctx context.Context, req ClientLoginRequest, r R
 			}
 			captchaTried = true
 			info, ierr := c.AuthManagerInfo(ctx, AuthInfoRequest{For: "login", MessageFormat: req.MessageFormat})
+			if ierr != nil && ctx.Err() != nil {
+				return step, ctx.Err()
+			}
 			if ierr != nil {
 				return step, step.Err()
 			}

@@ -71,26 +71,43 @@ func writeFileAtomic(path string, data []byte) (err error) {
 // readPrivateFile reads path under a shared advisory lock, refusing a
 // file that group or others may read.
 func readPrivateFile(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	// A missing file is reported before the lock file is created.
+	if _, err := os.Stat(path); err != nil {
 		return nil, err
 	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: not a regular file", ErrSessionFile)
-	}
-	if fi.Mode().Perm()&0o077 != 0 && !permissiveFS() {
-		return nil, fmt.Errorf("%w: mode %04o lets group or others read it (chmod 600)", ErrSessionFile, fi.Mode().Perm())
-	}
+	// Under the shared lock no writer of this package renames the file,
+	// so the path names one file from here on.
 	unlock, err := rlockFile(path)
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	// Stat before opening, so that a FIFO or device is refused instead of
+	// blocking the open.
+	pre, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !pre.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: not a regular file", ErrSessionFile)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	// The mode is checked on the file that was opened, not on whatever
+	// the path named a moment earlier.
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !os.SameFile(pre, fi) || !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: replaced while being opened", ErrSessionFile)
+	}
+	if fi.Mode().Perm()&0o077 != 0 && !permissiveFS() {
+		return nil, fmt.Errorf("%w: mode %04o lets group or others read it (chmod 600)", ErrSessionFile, fi.Mode().Perm())
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxSessionFile+1))
 	if err != nil {
 		return nil, err

@@ -70,7 +70,13 @@ func (c *Client) state() sessionState {
 // newSession starts a fresh session: it forgets every cookie and token.
 // With keepKind the Client still counts as logged in (a re-login is in
 // progress, so concurrent calls keep sending asserts).
+//
+// The tokens are dropped under tokMu together with the epoch change
+// (lock order tokMu, then stMu), so that no caller can find a token of
+// the old session in the cache once the new epoch is visible.
 func (c *Client) newSession(keepKind bool) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
 	c.stMu.Lock()
 	c.st.epoch++
 	// Cleared under stMu, after the epoch moved on: a request of the old
@@ -81,17 +87,20 @@ func (c *Client) newSession(keepKind bool) {
 	}
 	c.st.botOK = false
 	c.stMu.Unlock()
-	c.dropTokens()
+	clear(c.tokens)
 }
 
 // setLoggedIn records a successful login; tokens from before it are dead.
+// Like newSession, it drops them together with the epoch change.
 func (c *Client) setLoggedIn(kind sessionKind, username string, id int) {
+	c.tokMu.Lock()
+	defer c.tokMu.Unlock()
 	c.stMu.Lock()
 	c.st.epoch++
 	c.st.kind, c.st.username, c.st.userID = kind, username, id
 	c.st.botOK = false
 	c.stMu.Unlock()
-	c.dropTokens()
+	clear(c.tokens)
 }
 
 // Login logs in with action=login. It is meant for bot passwords
@@ -125,8 +134,10 @@ func (c *Client) login(ctx context.Context, username, password string) (*LoginRe
 	if username == "" || password == "" {
 		return nil, errors.New("empty username or password")
 	}
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
+	if err := c.lockFlow(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlockFlow()
 	cr := &credentials{username: username, password: secret(password)}
 	res, err := c.loginLocked(ctx, cr, false)
 	if err != nil {
@@ -136,7 +147,7 @@ func (c *Client) login(ctx context.Context, username, password string) (*LoginRe
 	return res, nil
 }
 
-// loginLocked runs action=login; flowMu must be held.
+// loginLocked runs action=login; the flow lock must be held.
 func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool) (*LoginResult, error) {
 	c.newSession(relogin)
 	ok := false
@@ -244,7 +255,9 @@ func warningsOf(r *response) []Warning {
 // Logout ends the session with action=logout (a POST with a CSRF token),
 // then forgets the cookies, the cached tokens, the kept credentials and
 // the saved session file. Afterwards the Client is anonymous and does not
-// log in again by itself.
+// log in again by itself. If the wiki has already forgotten the session
+// (its cached CSRF token gets badtoken and a fresh one is the anonymous
+// token), there is nothing to end on the wiki and Logout only forgets.
 func (c *Client) Logout(ctx context.Context) error {
 	return opErr("logout", c.logout(ctx))
 }
@@ -253,20 +266,35 @@ func (c *Client) logout(ctx context.Context) error {
 	if c.oauthMode() {
 		return fmt.Errorf("%w: the client uses OAuth", ErrLoginNotAllowed)
 	}
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
-	tok, err := c.token(ctx, TokenCSRF)
-	if err != nil {
+	if err := c.lockFlow(ctx); err != nil {
 		return err
 	}
-	if tok != anonCSRF {
+	defer c.unlockFlow()
+	for attempt := 0; ; attempt++ {
+		tok, err := c.token(ctx, TokenCSRF)
+		if err != nil {
+			return err
+		}
+		if tok == anonCSRF {
+			// The wiki no longer knows the session: nothing to end there.
+			break
+		}
 		p := url.Values{"action": {"logout"}, "token": {tok}}
 		if _, err := c.do(ctx, request{method: http.MethodPost, params: p}); err != nil {
 			var ae *APIError
-			if !errors.As(err, &ae) || ae.Code != "notloggedin" {
+			isAPI := errors.As(err, &ae)
+			if isAPI && ae.Code == "badtoken" && attempt == 0 {
+				// The cached token belongs to a session the wiki forgot
+				// (transcript 11, step 17): ask again, once. The new
+				// token is the anonymous one if the session is gone.
+				c.dropToken(TokenCSRF, tok)
+				continue
+			}
+			if !isAPI || ae.Code != "notloggedin" {
 				return err
 			}
 		}
+		break
 	}
 	c.creds = nil
 	c.newSession(false)

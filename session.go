@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -30,6 +31,10 @@ func (r *Response) String() string {
 
 // GoString is like String.
 func (r *Response) GoString() string { return r.String() }
+
+// LogValue implements [slog.LogValuer] like String: a handler that
+// marshals exported fields (slog.JSONHandler) would log Raw otherwise.
+func (r *Response) LogValue() slog.Value { return slog.StringValue(r.String()) }
 
 // UserInfo is who the wiki says the session belongs to.
 type UserInfo struct {
@@ -72,8 +77,12 @@ func (c *Client) PostWithToken(ctx context.Context, t TokenType, params url.Valu
 	return r, opErr("post", err)
 }
 
-// errSessionGone is an internal marker: the session is anonymous.
-var errSessionGone = &APIError{Code: "assertuserfailed", Module: "main", Info: "the session is no longer logged in"}
+// errSessionGone reports that the wiki hands out the anonymous token:
+// the session is gone. A new value each time, so no caller can change
+// another's.
+func errSessionGone() error {
+	return &APIError{Code: "assertuserfailed", Module: "main", Info: "the session is no longer logged in"}
+}
 
 func (c *Client) call(ctx context.Context, method string, params url.Values, t TokenType) (*Response, error) {
 	retriedToken, relogged := false, false
@@ -99,7 +108,7 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, t T
 			if err == nil && loggedIn && isAnonToken(tok) {
 				// The wiki hands out the anonymous token: the session is gone.
 				c.dropToken(t, tok)
-				err = errSessionGone
+				err = errSessionGone()
 			}
 			p.Set("token", tok)
 		}
@@ -126,9 +135,9 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, t T
 			c.dropToken(t, tok)
 			continue
 		}
-		if ae.Code == "assertbotfailed" && !st.botOK {
-			// The account may simply lack the bot right: logging in again
-			// would not help.
+		if ae.Code == "assertbotfailed" && !st.botOK && !c.sessionIsAnonymous(ctx) {
+			// The session lives but the account lacks the bot right:
+			// logging in again would not help.
 			return nil, err
 		}
 		if loggedIn && !relogged && (errors.Is(ae, ErrNotLoggedIn) || ae.Code == "badtoken") {
@@ -142,12 +151,38 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, t T
 	}
 }
 
+// sessionIsAnonymous asks the wiki, without an assert, whether the
+// session is logged out. It tells a lost session from an account without
+// the bot right when assert=bot fails before any bot assert succeeded
+// (for example on a session loaded from a file). Errors count as "no".
+func (c *Client) sessionIsAnonymous(ctx context.Context) bool {
+	p := url.Values{"action": {"query"}, "meta": {"userinfo"}}
+	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
+	if err != nil {
+		return false
+	}
+	var body struct {
+		Query struct {
+			UserInfo struct {
+				ID   int  `json:"id"`
+				Anon bool `json:"anon"`
+			} `json:"userinfo"`
+		} `json:"query"`
+	}
+	if json.Unmarshal(resp.env.Raw, &body) != nil {
+		return false
+	}
+	return body.Query.UserInfo.Anon || body.Query.UserInfo.ID == 0
+}
+
 // reestablish logs in again after the session seen at epoch was lost.
 // However many goroutines notice the loss, only the first logs in; the
 // others find a newer epoch and retry.
 func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) error {
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
+	if err := c.lockFlow(ctx); err != nil {
+		return err
+	}
+	defer c.unlockFlow()
 	st := c.state()
 	if st.epoch != epoch {
 		if st.kind == sessionNone {
@@ -170,6 +205,11 @@ func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) err
 		close(done)
 	}()
 	if _, err := c.loginLocked(ctx, c.creds, true); err != nil {
+		if ctx.Err() != nil {
+			// The caller gave up: that says nothing about whether the
+			// session can be re-established, so it is not ErrLoginRequired.
+			return ctx.Err()
+		}
 		if errors.Is(err, ErrLoginFailed) {
 			// The wiki refused the kept credentials (revoked, throttled,
 			// ...): never try them again by ourselves.
@@ -229,6 +269,13 @@ func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 	ui := body.Query.UserInfo
 	if !ui.Anon && ui.ID != 0 {
 		c.stMu.Lock()
+		if c.st.epoch != epoch {
+			// A login or logout ran meanwhile: the answer describes a
+			// session that is gone, so it must not overwrite the state.
+			st := c.st
+			c.stMu.Unlock()
+			return userInfoOf(st, ""), nil
+		}
 		if c.st.kind == sessionNone {
 			// A session from a jar that carried no metadata.
 			c.st.kind = sessionLogin
@@ -240,8 +287,17 @@ func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 		}
 		return &UserInfo{ID: ui.ID, Name: ui.Name}, nil
 	}
-	c.flowMu.Lock()
-	defer c.flowMu.Unlock()
+	if err := c.lockFlow(ctx); err != nil {
+		return nil, err
+	}
+	defer c.unlockFlow()
+	if st := c.state(); st.epoch != epoch {
+		// Another flow (a Login, a re-login, a Logout) changed the
+		// session while the question was asked: the anonymous answer is
+		// about the old one. Logging in now would log in twice, and
+		// forgetting the session would undo that flow.
+		return userInfoOf(st, ui.Name), nil
+	}
 	cr := c.creds
 	if cr == nil || c.oauthMode() {
 		c.stMu.Lock()
@@ -258,6 +314,15 @@ func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 		return nil, err
 	}
 	return &UserInfo{ID: res.UserID, Name: res.Username}, nil
+}
+
+// userInfoOf describes the session state st as Resume reports it;
+// anonName is the name (the IP address) the wiki gave an anonymous user.
+func userInfoOf(st sessionState, anonName string) *UserInfo {
+	if st.kind == sessionNone {
+		return &UserInfo{Name: anonName, Anonymous: true}
+	}
+	return &UserInfo{ID: st.userID, Name: st.username}
 }
 
 // ---- saved sessions ----

@@ -26,11 +26,12 @@ const (
 const anonCSRF = `+\`
 
 // tokenCall is one token request shared by every goroutine that asked
-// for the same uncached type.
+// for the same uncached type in the same session (epoch).
 type tokenCall struct {
-	done chan struct{}
-	tok  string
-	err  error
+	done  chan struct{}
+	epoch uint64 // the session the request was made for
+	tok   string
+	err   error
 }
 
 // Token returns a token of type t for the current session. Tokens are
@@ -51,7 +52,11 @@ func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
 			c.tokMu.Unlock()
 			return tok, nil
 		}
-		if call, ok := c.inflight[t]; ok {
+		epoch := c.state().epoch
+		// A request made for an earlier session is not shared: its answer
+		// (the anonymous "+\" after a login, say) would be wrong for
+		// this one, and would make the caller take the session for lost.
+		if call, ok := c.inflight[t]; ok && call.epoch == epoch {
 			c.tokMu.Unlock()
 			select {
 			case <-ctx.Done():
@@ -62,22 +67,34 @@ func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
 				// The goroutine that asked first gave up; ask again.
 				continue
 			}
+			if call.err == nil && c.state().epoch != call.epoch {
+				// The session changed while the request ran.
+				continue
+			}
 			return call.tok, call.err
 		}
-		call := &tokenCall{done: make(chan struct{})}
+		call := &tokenCall{done: make(chan struct{}), epoch: epoch}
 		c.inflight[t] = call
 		c.tokMu.Unlock()
-
-		epoch := c.state().epoch
-		call.tok, call.err = c.fetchToken(ctx, t)
-		c.tokMu.Lock()
-		delete(c.inflight, t)
-		c.tokMu.Unlock()
-		if call.err == nil {
-			c.storeToken(t, call.tok, epoch)
-		}
-		close(call.done)
+		c.runTokenCall(ctx, t, call)
 		return call.tok, call.err
+	}
+}
+
+// runTokenCall fetches the token of call and wakes its waiters, whatever
+// happens.
+func (c *Client) runTokenCall(ctx context.Context, t TokenType, call *tokenCall) {
+	defer func() {
+		c.tokMu.Lock()
+		if c.inflight[t] == call {
+			delete(c.inflight, t)
+		}
+		c.tokMu.Unlock()
+		close(call.done)
+	}()
+	call.tok, call.err = c.fetchToken(ctx, t)
+	if call.err == nil {
+		c.storeToken(t, call.tok, call.epoch)
 	}
 }
 
@@ -123,11 +140,4 @@ func (c *Client) dropToken(t TokenType, tok string) {
 	if c.tokens[t] == tok {
 		delete(c.tokens, t)
 	}
-}
-
-// dropTokens forgets every cached token.
-func (c *Client) dropTokens() {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	clear(c.tokens)
 }
