@@ -39,13 +39,14 @@ const userAgent = "mwlogin/" + mwauth.Version + " (https://github.com/mwauth/mwa
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], prompt.New(), os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mwlogin:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// run is the whole command; p asks the user for what the wiki wants.
+func run(ctx context.Context, args []string, p *prompt.Prompter, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("mwlogin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	wiki := fs.String("wiki", "", "api.php URL of the wiki (empty: run the demo against an embedded test wiki)")
@@ -77,7 +78,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		cmd = fs.Arg(0)
 	}
-	p := prompt.New()
 	switch cmd {
 	case "login":
 		// A new login replaces whatever the file held.

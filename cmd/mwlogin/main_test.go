@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mwauth/mwauth/internal/prompt"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
@@ -18,7 +20,7 @@ func TestDemoShowsTwoFactorLogin(t *testing.T) {
 	var out, errOut bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	require.NoError(t, run(ctx, nil, &out, &errOut), errOut.String())
+	require.NoError(t, run(ctx, nil, nil, &out, &errOut), errOut.String())
 	s := out.String()
 	for _, want := range []string{
 		"status UI, message code oathauth-auth-ui",
@@ -41,25 +43,49 @@ func TestBotPasswordLoginWhoamiLogout(t *testing.T) {
 	t.Setenv("MWLOGIN_PASSWORD", "botuserbotpassword0123456789abcd")
 	var out, errOut bytes.Buffer
 	args := []string{"-wiki", srv.URL, "-session", session, "-user", "BotUser@localbot"}
-	require.NoError(t, run(ctx, append(args, "login"), &out, &errOut), errOut.String())
+	require.NoError(t, run(ctx, append(args, "login"), nil, &out, &errOut), errOut.String())
 	assert.Contains(t, out.String(), "logged in as BotUser")
 
 	out.Reset()
-	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, &out, &errOut))
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, nil, &out, &errOut))
 	assert.Contains(t, out.String(), "logged in as BotUser")
 
 	out.Reset()
-	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "logout"}, &out, &errOut))
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "logout"}, nil, &out, &errOut))
 	out.Reset()
-	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, &out, &errOut))
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, nil, &out, &errOut))
 	assert.Contains(t, out.String(), "not logged in")
 }
 
 func TestBadUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := run(context.Background(), []string{"whoami"}, &out, &errOut)
+	err := run(context.Background(), []string{"whoami"}, nil, &out, &errOut)
 	assert.Error(t, err)
-	err = run(context.Background(), []string{"-wiki", "http://127.0.0.1:1/api.php", "dance"}, &out, &errOut)
+	err = run(context.Background(), []string{"-wiki", "http://127.0.0.1:1/api.php", "dance"}, nil, &out, &errOut)
 	assert.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "dance"))
+}
+
+// An interactive clientlogin with two-factor, answered on a scripted
+// terminal: password, remember-me, then the code.
+func TestInteractiveTwoFactorLogin(t *testing.T) {
+	srv := mwauthtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+	session := filepath.Join(t.TempDir(), "s.json")
+	input := demoPass + "\n" + "n\n" + srv.TOTPCode(demoUser, 0) + "\n"
+	var asked bytes.Buffer
+	p := &prompt.Prompter{In: bufio.NewReader(strings.NewReader(input)), Out: &asked, Fd: -1}
+	var out, errOut bytes.Buffer
+	err := run(ctx, []string{"-wiki", srv.URL, "-session", session, "-user", demoUser, "login"}, p, &out, &errOut)
+	require.NoError(t, err, errOut.String())
+	assert.Contains(t, out.String(), "logged in as "+demoUser)
+	assert.Contains(t, asked.String(), "Password")
+	assert.Contains(t, asked.String(), "Two-factor")
+	assert.NotContains(t, asked.String(), demoPass)
+	assert.NotContains(t, out.String()+errOut.String(), demoPass)
+
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, nil, &out, &errOut))
+	assert.Contains(t, out.String(), "logged in as "+demoUser)
 }
