@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mwauth/mwauth/internal/prompt"
+	"github.com/mwauth/mwauth/internal/wikitest"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
@@ -88,4 +90,29 @@ func TestInteractiveTwoFactorLogin(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, []string{"-wiki", srv.URL, "-session", session, "whoami"}, nil, &out, &errOut))
 	assert.Contains(t, out.String(), "logged in as "+demoUser)
+}
+
+// The same command against the real MediaWiki 1.39 of scripts/test.sh.
+func TestIntegrationMwloginRealWiki(t *testing.T) {
+	api := wikitest.API(t)
+	ctx := context.Background()
+	session := filepath.Join(t.TempDir(), "s.json")
+	t.Setenv("MWLOGIN_PASSWORD", wikitest.BotUserBotPass)
+	var out, errOut bytes.Buffer
+	require.NoError(t, run(ctx, []string{"-wiki", api, "-session", session, "-user", wikitest.BotUserBot, "login"}, nil, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "logged in as "+wikitest.BotUser)
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", api, "-session", session, "whoami"}, nil, &out, &errOut))
+	assert.Contains(t, out.String(), "logged in as "+wikitest.BotUser)
+	require.NoError(t, run(ctx, []string{"-wiki", api, "-session", session, "logout"}, nil, &out, &errOut))
+
+	// Interactive two-factor login, answered on a scripted terminal.
+	input := wikitest.TwoFAPass + "\n" + "n\n" + wikitest.TOTP(t) + "\n"
+	p := &prompt.Prompter{In: bufio.NewReader(strings.NewReader(input)), Out: io.Discard, Fd: -1}
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", api, "-session", session, "-user", wikitest.TwoFAUser, "login"}, p, &out, &errOut), errOut.String())
+	assert.Contains(t, out.String(), "logged in as "+wikitest.TwoFAUser)
+	out.Reset()
+	require.NoError(t, run(ctx, []string{"-wiki", api, "-session", session, "whoami"}, nil, &out, &errOut))
+	assert.Contains(t, out.String(), "logged in as "+wikitest.TwoFAUser)
 }
