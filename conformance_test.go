@@ -365,7 +365,8 @@ var conformanceCases = []conformanceCase{
 			func(ctx context.Context, s *mwauth.Step) (map[string]string, error) {
 				for _, f := range s.AllFields() {
 					asked = append(asked, f.Name)
-					if f.Type == "null" {
+					if f.Name == "captchaInfo" {
+						assert.Equal(t, "null", f.Type)
 						assert.Contains(t, f.Value, "name of this test wiki")
 					}
 				}
@@ -374,6 +375,7 @@ var conformanceCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, mwauth.StatusPass, step.Status)
 		assert.Contains(t, asked, "captchaWord")
+		assert.Contains(t, asked, "captchaInfo", "the captcha question was shown")
 	}},
 	{"login throttle", func(t *testing.T, ctx context.Context, tg target) {
 		tg.reset(t)

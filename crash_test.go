@@ -1,6 +1,7 @@
 package mwauth
 
 import (
+	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,7 +84,24 @@ func saveLoop(path string) {
 			fmt.Fprintln(os.Stderr, "save:", err)
 			os.Exit(3)
 		}
+		if round == 1 {
+			// Tell the parent that saves are under way.
+			fmt.Println(saveLoopReady)
+		}
 	}
+}
+
+const saveLoopReady = "mwauth-save-loop: first save done"
+
+// jarRounds returns the rounds (see bigJar) that wrote the cookies of j.
+func jarRounds(j *Jar) map[string]int {
+	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
+	rounds := map[string]int{}
+	for _, c := range j.Cookies(u) {
+		r, _, _ := strings.Cut(c.Value, "x")
+		rounds[r]++
+	}
+	return rounds
 }
 
 // TestSessionFileSurvivesKill kills a process in the middle of saving,
@@ -100,15 +118,36 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 	for i := 0; i < 8; i++ {
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(), "MWAUTH_SAVE_LOOP="+path)
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		stdout, err := cmd.StdoutPipe()
+		require.NoError(t, err)
 		require.NoError(t, cmd.Start())
+		// Wait until the child is saving (starting it may take long on a
+		// busy machine), so that the kill cannot come before the first save.
+		line, _ := bufio.NewReader(stdout).ReadString('\n')
+		if strings.TrimSpace(line) != saveLoopReady {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("kill %d: the child did not start saving: %q, stderr: %s", i, line, stderr.String())
+		}
 		// Kill at different points of the save loop.
-		time.Sleep(time.Duration(150+37*i) * time.Millisecond)
-		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-		_ = cmd.Wait()
+		time.Sleep(time.Duration(37*i) * time.Millisecond)
+		require.NoError(t, cmd.Process.Signal(syscall.SIGKILL), "stderr: %s", stderr.String())
+		err = cmd.Wait()
+		var ee *exec.ExitError
+		require.ErrorAs(t, err, &ee, "kill %d: stderr: %s", i, stderr.String())
+		ws, ok := ee.Sys().(syscall.WaitStatus)
+		require.True(t, ok)
+		require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL,
+			"kill %d: the child ended otherwise (%v), stderr: %s", i, err, stderr.String())
 
 		j, err := LoadJarFile(path)
 		require.NoError(t, err, "kill %d left a file that does not load", i)
 		assert.Equal(t, 3000, j.Len(), "kill %d left a partial jar", i)
+		rounds := jarRounds(j)
+		assert.Len(t, rounds, 1, "kill %d left a jar mixed from several saves", i)
+		assert.NotContains(t, rounds, fmt.Sprintf("round%08d", 0), "kill %d: the child's saves never reached the file", i)
 		fi, err := os.Stat(path)
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
@@ -124,12 +163,16 @@ func saveWithFileSizeLimit(path string) {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
 		os.Exit(4)
 	}
-	if err := bigJar(2).SaveFile(path); err == nil {
+	err := bigJar(2).SaveFile(path)
+	if err == nil {
 		fmt.Fprintln(os.Stderr, "save unexpectedly succeeded")
 		os.Exit(5)
 	}
+	fmt.Println(fsizeChildDone, err)
 	os.Exit(0)
 }
+
+const fsizeChildDone = "mwauth-fsize-child: save failed as expected:"
 
 // TestSaveFailurePartWayKeepsOldFile makes a save fail after part of the
 // new content was written and checks that the previous file is intact,
@@ -151,6 +194,8 @@ func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
 	cmd.Env = append(os.Environ(), "MWAUTH_FSIZE_CHILD="+path)
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "child: %s", out)
+	// A zero exit alone could also be a child that ran no save at all.
+	require.Contains(t, string(out), fsizeChildDone, "the child did not run the save")
 
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)

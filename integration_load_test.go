@@ -69,12 +69,27 @@ func TestIntegrationLoadWithKilledSessions(t *testing.T) {
 
 	const workers, perWorker = 50, 20
 	var done, failed atomic.Int64
-	kill := func(after int64, relogins int) {
-		for done.Load() < after {
+	// The sessions are killed after a third and after two thirds of the
+	// calls. Workers that get there first wait for the kill (calls already
+	// in flight race with it), so that on a slow machine the calls cannot
+	// all be over before a kill, which would leave a re-login missing or
+	// the killer waiting for it forever.
+	thresholds := [2]int64{workers * perWorker / 3, 2 * workers * perWorker / 3}
+	killed := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	release := [2]func(){
+		sync.OnceFunc(func() { close(killed[0]) }),
+		sync.OnceFunc(func() { close(killed[1]) }),
+	}
+	kill := func(k int, relogins int) {
+		defer release[k]()
+		for done.Load() < thresholds[k] && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
-		for ac.count("POST login") < relogins {
+		for ac.count("POST login") < relogins && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
+		}
+		if ctx.Err() != nil {
+			return
 		}
 		wikitest.KillSessions(t)
 	}
@@ -83,14 +98,22 @@ func TestIntegrationLoadWithKilledSessions(t *testing.T) {
 	killer := make(chan struct{})
 	go func() {
 		defer close(killer)
-		kill(workers*perWorker/3, 1)
-		kill(2*workers*perWorker/3, 2)
+		// Even if KillSessions fails the test, no worker waits forever.
+		defer release[1]()
+		defer release[0]()
+		kill(0, 1)
+		kill(1, 2)
 	}()
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
 			for i := 0; i < perWorker; i++ {
+				for k := range killed {
+					if done.Load() >= thresholds[k] {
+						<-killed[k]
+					}
+				}
 				var err error
 				if i%4 == 0 {
 					// A write-mode call with a cached CSRF-family token.

@@ -233,11 +233,16 @@ func TestIntegrationSessionFailedReloginKeepsAsserting(t *testing.T) {
 	} else {
 		assert.Equal(t, wikitest.Admin, name, "not an anonymous success")
 	}
+	queries := 0
 	for _, e := range rec.since(n) {
 		if e.Action == "query" && e.Params.Get("meta") == "userinfo" {
+			queries++
 			assert.Equal(t, "user", e.Params.Get("assert"),
 				"the call after a failed re-login still asserts the user: %s", rec.summary(n))
 		}
+	}
+	if err == nil {
+		assert.NotZero(t, queries, "the userinfo call reached the wiki: %s", rec.summary(n))
 	}
 }
 

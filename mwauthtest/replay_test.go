@@ -190,7 +190,9 @@ func TestReplayTranscripts(t *testing.T) {
 	require.Len(t, files, 17)
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".txt")
-		for _, sec := range parseTranscript(t, file) {
+		secs := parseTranscript(t, file)
+		require.NotEmpty(t, secs, "%s: no sections parsed", file)
+		for _, sec := range secs {
 			sec := sec
 			t.Run(name+"/"+strings.Fields(sec.name)[0], func(t *testing.T) {
 				t.Parallel()
@@ -209,6 +211,7 @@ func replaySectionSteps(t *testing.T, name string, sec *replaySection) {
 	case strings.HasPrefix(name, "16_"):
 		opts = append(opts, WithCaptchaPerIP(3))
 	}
+	require.NotEmpty(t, sec.steps, "%s %s: no steps parsed", name, sec.name)
 	srv := NewServer(opts...)
 	defer srv.Close()
 	base := strings.TrimSuffix(srv.URL, "/api.php")

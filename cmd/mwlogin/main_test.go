@@ -62,9 +62,9 @@ func TestBotPasswordLoginWhoamiLogout(t *testing.T) {
 func TestBadUsage(t *testing.T) {
 	var out, errOut bytes.Buffer
 	err := run(context.Background(), []string{"whoami"}, nil, &out, &errOut)
-	assert.Error(t, err)
+	require.Error(t, err)
 	err = run(context.Background(), []string{"-wiki", "http://127.0.0.1:1/api.php", "dance"}, nil, &out, &errOut)
-	assert.Error(t, err)
+	require.Error(t, err)
 	assert.True(t, strings.Contains(err.Error(), "dance"))
 }
 

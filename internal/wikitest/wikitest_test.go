@@ -40,30 +40,33 @@ func TestConstantsMatchAccountsEnv(t *testing.T) {
 	require.NoError(t, sc.Err())
 
 	bot := func(user, app string) string { return env[user] + "@" + env[app] }
-	for want, got := range map[string]string{
-		env["LW_ADMIN_USER"]:                    Admin,
-		env["LW_ADMIN_PASS"]:                    AdminPass,
-		bot("LW_ADMIN_USER", "LW_ADMIN_BOTAPP"): AdminBot,
-		env["LW_ADMIN_BOTPASS"]:                 AdminBotPass,
-		env["LW_BOT_USER"]:                      BotUser,
-		env["LW_BOT_PASS"]:                      BotUserPass,
-		bot("LW_BOT_USER", "LW_BOT_BOTAPP"):     BotUserBot,
-		env["LW_BOT_BOTPASS"]:                   BotUserBotPass,
-		env["LW_USER"]:                          Alice,
-		env["LW_USER_PASS"]:                     AlicePass,
-		env["LW_2FA_USER"]:                      TwoFAUser,
-		env["LW_2FA_PASS"]:                      TwoFAPass,
-		env["LW_2FA_SECRET"]:                    TwoFASecret,
-		bot("LW_2FA_USER", "LW_2FA_BOTAPP"):     TwoFABot,
-		env["LW_2FA_BOTPASS"]:                   TwoFABotPass,
-		env["LW_CAPTCHA_USER"]:                  CaptchaUser,
-		env["LW_CAPTCHA_PASS"]:                  CaptchaPass,
-		env["LW_THROTTLE_USER"]:                 ThrottleUser,
-		env["LW_THROTTLE_PASS"]:                 ThrottlePass,
-		env["LW_CAPTCHA_QUESTION"]:              CaptchaQuestion,
-		env["LW_CAPTCHA_ANSWER"]:                CaptchaAnswer,
+	// A slice, not a map keyed by the wanted values: missing or equal values
+	// would collapse the keys of a map and hide mismatches.
+	for _, c := range []struct{ want, got string }{
+		{env["LW_ADMIN_USER"], Admin},
+		{env["LW_ADMIN_PASS"], AdminPass},
+		{bot("LW_ADMIN_USER", "LW_ADMIN_BOTAPP"), AdminBot},
+		{env["LW_ADMIN_BOTPASS"], AdminBotPass},
+		{env["LW_BOT_USER"], BotUser},
+		{env["LW_BOT_PASS"], BotUserPass},
+		{bot("LW_BOT_USER", "LW_BOT_BOTAPP"), BotUserBot},
+		{env["LW_BOT_BOTPASS"], BotUserBotPass},
+		{env["LW_USER"], Alice},
+		{env["LW_USER_PASS"], AlicePass},
+		{env["LW_2FA_USER"], TwoFAUser},
+		{env["LW_2FA_PASS"], TwoFAPass},
+		{env["LW_2FA_SECRET"], TwoFASecret},
+		{bot("LW_2FA_USER", "LW_2FA_BOTAPP"), TwoFABot},
+		{env["LW_2FA_BOTPASS"], TwoFABotPass},
+		{env["LW_CAPTCHA_USER"], CaptchaUser},
+		{env["LW_CAPTCHA_PASS"], CaptchaPass},
+		{env["LW_THROTTLE_USER"], ThrottleUser},
+		{env["LW_THROTTLE_PASS"], ThrottlePass},
+		{env["LW_CAPTCHA_QUESTION"], CaptchaQuestion},
+		{env["LW_CAPTCHA_ANSWER"], CaptchaAnswer},
 	} {
-		assert.Equal(t, want, got)
+		require.NotEmpty(t, c.want, "accounts.env lacks the value of %s", c.got)
+		assert.Equal(t, c.want, c.got)
 	}
 }
 
