@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -455,8 +454,20 @@ type request struct {
 
 // response is a decoded api.php answer that is not an error.
 type response struct {
-	env    *wire.Envelope
-	header http.Header
+	env *wire.Envelope
+}
+
+// member decodes the answer's top-level member name into v; a missing or
+// malformed member breaks the protocol.
+func (r *response) member(name string, v any) error {
+	ok, err := r.env.Member(name, v)
+	if err != nil {
+		return protoErr("%s: %v", name, err)
+	}
+	if !ok {
+		return protoErr("no %s object in the answer", name)
+	}
+	return nil
 }
 
 // do sends one api.php request and decodes the answer. API errors become
@@ -583,17 +594,15 @@ func (c *Client) doOnce(ctx context.Context, r request) (*response, error) {
 		return nil, ae
 	}
 	c.logRequest(ctx, r.method, action, resp.StatusCode, start, "")
-	return &response{env: env, header: resp.Header}, nil
+	return &response{env: env}, nil
 }
 
 func (c *Client) logRequest(ctx context.Context, method, action string, status int, start time.Time, code string) {
+	args := []any{"action", action, "method", method, "status", status, "duration", time.Since(start)}
 	if code != "" {
-		c.log.DebugContext(ctx, "mwauth: request", "action", action, "method", method, "status", status,
-			"duration", time.Since(start), "code", code)
-		return
+		args = append(args, "code", code)
 	}
-	c.log.DebugContext(ctx, "mwauth: request", "action", action, "method", method, "status", status,
-		"duration", time.Since(start))
+	c.log.DebugContext(ctx, "mwauth: request", args...)
 }
 
 func (c *Client) bodyError(ctx context.Context, r request, action string, resp *http.Response, start time.Time, err error) error {
@@ -708,5 +717,3 @@ func (discardHandler) Enabled(context.Context, slog.Level) bool  { return false 
 func (discardHandler) Handle(context.Context, slog.Record) error { return nil }
 func (d discardHandler) WithAttrs([]slog.Attr) slog.Handler      { return d }
 func (d discardHandler) WithGroup(string) slog.Handler           { return d }
-
-var _ io.Writer = io.Discard

@@ -2,7 +2,6 @@ package mwauth
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -19,13 +18,11 @@ func BenchmarkDecodeClientLoginUI(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var r struct {
-			ClientLogin *wire.ClientLoginResult `json:"clientlogin"`
-		}
-		if err := json.Unmarshal(env.Raw, &r); err != nil {
+		var r wire.ClientLoginResult
+		if _, err := env.Member("clientlogin", &r); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := stepFrom(r.ClientLogin); err != nil {
+		if _, err := stepFrom(&r); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -30,9 +30,9 @@ const (
 	budgetBotPasswordN = "BotUser@localbot"
 )
 
-func budgetClient(t *testing.T, srv *mwauthtest.Server, opts ...mwauth.Option) (*mwauth.Client, *actionCounter) {
+func budgetClient(t *testing.T, srv *mwauthtest.Server, opts ...mwauth.Option) (*mwauth.Client, *recorder) {
 	t.Helper()
-	ac := newActionCounter()
+	ac := newRecorder()
 	c, err := mwauth.New(srv.URL, append([]mwauth.Option{
 		mwauth.WithHTTPClient(&http.Client{Transport: ac, Timeout: 30 * time.Second})}, opts...)...)
 	require.NoError(t, err)
@@ -47,12 +47,12 @@ func TestBudgetBotLoginAndCSRF(t *testing.T) {
 	ctx := context.Background()
 	_, err := c.Login(ctx, budgetBotPasswordN, budgetBotPassword)
 	require.NoError(t, err)
-	assert.EqualValues(t, budgetBotLogin, ac.all.Load(), "bot login")
+	assert.EqualValues(t, budgetBotLogin, ac.count(), "bot login")
 	_, err = c.Token(ctx, mwauth.TokenCSRF)
 	require.NoError(t, err)
 	_, err = c.Token(ctx, mwauth.TokenCSRF)
 	require.NoError(t, err)
-	assert.EqualValues(t, budgetLoginCSRF, ac.all.Load(), "login plus CSRF (cached afterwards)")
+	assert.EqualValues(t, budgetLoginCSRF, ac.count(), "login plus CSRF (cached afterwards)")
 }
 
 func TestBudgetResume(t *testing.T) {
@@ -69,7 +69,7 @@ func TestBudgetResume(t *testing.T) {
 	require.NoError(t, err)
 	_, err = c2.PostWithToken(ctx, mwauth.TokenCSRF, url.Values{"action": {"edit"}, "title": {"B"}, "appendtext": {"x"}})
 	require.NoError(t, err)
-	assert.EqualValues(t, budgetResume+1, ac.all.Load(), "resume, then the edit with the token it fetched")
+	assert.EqualValues(t, budgetResume+1, ac.count(), "resume, then the edit with the token it fetched")
 }
 
 func TestBudgetTwoFactor(t *testing.T) {
@@ -87,7 +87,7 @@ func TestBudgetTwoFactor(t *testing.T) {
 	step, err = c.ContinueClientLogin(ctx, map[string]string{"OATHToken": srv.TOTPCode("TwoFAUser", 0)})
 	require.NoError(t, err)
 	require.Equal(t, mwauth.StatusPass, step.Status)
-	assert.EqualValues(t, budgetTwoFactor, ac.all.Load())
+	assert.EqualValues(t, budgetTwoFactor, ac.count())
 }
 
 func TestBudgetReloginManyGoroutines(t *testing.T) {
@@ -101,7 +101,7 @@ func TestBudgetReloginManyGoroutines(t *testing.T) {
 	_, err = c.Token(ctx, mwauth.TokenCSRF)
 	require.NoError(t, err)
 	srv.ExpireSessions()
-	before := map[string]int{"GET query": ac.count("GET query"), "POST login": ac.count("POST login")}
+	before := map[string]int{"GET query": ac.of(http.MethodGet, "query"), "POST login": ac.of(http.MethodPost, "login")}
 
 	var wg sync.WaitGroup
 	start := make(chan struct{})
@@ -121,11 +121,11 @@ func TestBudgetReloginManyGoroutines(t *testing.T) {
 	for err := range errs {
 		assert.NoError(t, err)
 	}
-	logins := ac.count("POST login") - before["POST login"]
+	logins := ac.of(http.MethodPost, "login") - before["POST login"]
 	assert.Equal(t, 1, logins, "exactly one re-login")
 	// The re-login itself: one login token and one login POST. The other
 	// GET queries are CSRF tokens for the retried calls (shared: one).
-	queries := ac.count("GET query") - before["GET query"]
+	queries := ac.of(http.MethodGet, "query") - before["GET query"]
 	assert.Equal(t, budgetRelogin, logins+1, "login token + login")
 	assert.LessOrEqual(t, queries, 2, "one login token and one shared CSRF token")
 }
@@ -148,7 +148,7 @@ func TestBotAssertOnLostSavedSession(t *testing.T) {
 		mwauth.WithBotPassword(budgetBotPasswordN, budgetBotPassword))
 	_, err = c2.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
 	require.NoError(t, err)
-	assert.Equal(t, 1, ac.count("POST login"), "one re-login")
+	assert.Equal(t, 1, ac.of(http.MethodPost, "login"), "one re-login")
 
 	// An account that lacks the bot right is not logged in again.
 	a, ac2 := budgetClient(t, srv, mwauth.WithAssert("bot"))
@@ -156,5 +156,5 @@ func TestBotAssertOnLostSavedSession(t *testing.T) {
 	require.NoError(t, err)
 	_, err = a.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
 	assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
-	assert.Equal(t, 1, ac2.count("POST login"), "no re-login for a missing bot right")
+	assert.Equal(t, 1, ac2.of(http.MethodPost, "login"), "no re-login for a missing bot right")
 }

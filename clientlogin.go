@@ -331,16 +331,11 @@ func (c *Client) clientLoginPost(ctx context.Context, p url.Values, cont bool) (
 			}
 			return nil, err
 		}
-		var body struct {
-			ClientLogin *wire.ClientLoginResult `json:"clientlogin"`
+		var r wire.ClientLoginResult
+		if err := resp.member("clientlogin", &r); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(resp.env.Raw, &body); err != nil {
-			return nil, protoErr("clientlogin: %v", err)
-		}
-		if body.ClientLogin == nil {
-			return nil, protoErr("clientlogin: no clientlogin object")
-		}
-		step, err := stepFrom(body.ClientLogin)
+		step, err := stepFrom(&r)
 		if err != nil {
 			return nil, err
 		}
@@ -509,20 +504,15 @@ func (c *Client) authManagerInfo(ctx context.Context, req AuthInfoRequest) (*Aut
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		Query struct {
-			AMI    *wire.AuthManagerInfo `json:"authmanagerinfo"`
-			Tokens map[string]string     `json:"tokens"`
-		} `json:"query"`
+	var q wire.Query
+	if err := resp.member("query", &q); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(resp.env.Raw, &body); err != nil {
-		return nil, protoErr("authmanagerinfo: %v", err)
-	}
-	a := body.Query.AMI
+	a := q.AuthManagerInfo
 	if a == nil {
 		return nil, protoErr("authmanagerinfo: no authmanagerinfo object")
 	}
-	if tok := body.Query.Tokens["logintoken"]; withToken && tok != "" {
+	if tok := q.Tokens["logintoken"]; withToken && tok != "" {
 		c.storeToken(TokenLogin, tok, epoch)
 	}
 	return &AuthInfo{

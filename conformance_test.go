@@ -33,9 +33,9 @@ type target struct {
 }
 
 // client returns a Client on tg that counts its requests.
-func (tg target) client(t *testing.T, opts ...mwauth.Option) (*mwauth.Client, *actionCounter) {
+func (tg target) client(t *testing.T, opts ...mwauth.Option) (*mwauth.Client, *recorder) {
 	t.Helper()
-	ac := newActionCounter()
+	ac := newRecorder()
 	opts = append([]mwauth.Option{mwauth.WithHTTPClient(&http.Client{Transport: ac, Timeout: time.Minute}),
 		mwauth.WithUserAgent("mwauth-conformance/1.0 (https://github.com/mwauth/mwauth)")}, opts...)
 	c, err := mwauth.New(tg.api, opts...)
@@ -56,11 +56,11 @@ var conformanceCases = []conformanceCase{
 		assert.Equal(t, wikitest.Admin, res.Username)
 		assert.Equal(t, 1, res.UserID)
 		assert.Empty(t, res.Warnings)
-		assert.EqualValues(t, 2, ac.all.Load())
+		assert.EqualValues(t, 2, ac.count())
 		tok, err := c.Token(ctx, mwauth.TokenCSRF)
 		require.NoError(t, err)
 		assert.NotEqual(t, `+\`, tok)
-		assert.EqualValues(t, 3, ac.all.Load())
+		assert.EqualValues(t, 3, ac.count())
 	}},
 	{"wrong bot password", func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
@@ -177,7 +177,7 @@ var conformanceCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, mwauth.StatusPass, step.Status)
 		assert.Equal(t, wikitest.TwoFAUser, step.Username)
-		assert.EqualValues(t, 3, ac.all.Load())
+		assert.EqualValues(t, 3, ac.count())
 	}},
 	{"wrong two-factor code gives UI again", func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
@@ -263,7 +263,7 @@ var conformanceCases = []conformanceCase{
 		// The login token came in the same request.
 		_, err = c.Token(ctx, mwauth.TokenLogin)
 		require.NoError(t, err)
-		assert.EqualValues(t, 1, ac.all.Load())
+		assert.EqualValues(t, 1, ac.count())
 	}},
 	{"redirect flow", func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
@@ -318,10 +318,10 @@ var conformanceCases = []conformanceCase{
 		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		require.NoError(t, err)
 		require.NoError(t, c.Logout(ctx))
-		logins := ac.count("POST login")
+		logins := ac.of(http.MethodPost, "login")
 		_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}})
 		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
-		assert.Equal(t, logins, ac.count("POST login"), "no re-login after logout")
+		assert.Equal(t, logins, ac.of(http.MethodPost, "login"), "no re-login after logout")
 	}},
 	{"lost session is re-established once", func(t *testing.T, ctx context.Context, tg target) {
 		c, ac := tg.client(t)
@@ -330,12 +330,12 @@ var conformanceCases = []conformanceCase{
 		_, err = c.Token(ctx, mwauth.TokenCSRF)
 		require.NoError(t, err)
 		tg.expire(t)
-		before := ac.all.Load()
+		before := ac.count()
 		_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
 		require.NoError(t, err)
 		// failed call + login token + login + retried call
-		assert.EqualValues(t, 4, ac.all.Load()-before)
-		assert.Equal(t, 2, ac.count("POST login"))
+		assert.EqualValues(t, 4, ac.count()-before)
+		assert.Equal(t, 2, ac.of(http.MethodPost, "login"))
 	}},
 	{"clientlogin session cannot re-login unattended", func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
@@ -404,11 +404,11 @@ var conformanceCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.BotUser, me.Name)
 		assert.False(t, me.Anonymous)
-		assert.EqualValues(t, 1, ac.all.Load())
+		assert.EqualValues(t, 1, ac.count())
 		tok, err := c2.Token(ctx, mwauth.TokenCSRF)
 		require.NoError(t, err)
 		assert.NotEqual(t, `+\`, tok)
-		assert.EqualValues(t, 1, ac.all.Load(), "the CSRF token came with the resume")
+		assert.EqualValues(t, 1, ac.count(), "the CSRF token came with the resume")
 	}},
 }
 

@@ -280,6 +280,12 @@ func loadJarBytes(b []byte, now func() time.Time) (*Jar, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("%w: trailing data after the jar", ErrSessionFile)
 	}
+	return f.build(now)
+}
+
+// build makes the Jar a saved jar describes, as if the server had just
+// set its cookies; the new Jar counts as unchanged.
+func (f *jarFile) build(now func() time.Time) (*Jar, error) {
 	if f.Version != jarVersion {
 		return nil, fmt.Errorf("%w: unsupported jar version %d", ErrSessionFile, f.Version)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // maxSessionFile bounds what is read from a session file.
@@ -28,7 +29,7 @@ func LoadJarFile(path string) (*Jar, error) {
 	if err != nil {
 		return nil, err
 	}
-	return LoadJar(bytesReader(b))
+	return loadJarBytes(b, time.Now)
 }
 
 // writeFileAtomic replaces path with data under an advisory lock.

@@ -2,10 +2,6 @@
 
 package mwauth
 
-import "bytes"
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
-
 // permissiveFS reports whether file modes cannot be trusted: on Windows
 // they do not express who may read a file.
 func permissiveFS() bool { return true }

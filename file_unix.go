@@ -3,12 +3,9 @@
 package mwauth
 
 import (
-	"bytes"
 	"os"
 	"syscall"
 )
-
-func bytesReader(b []byte) *bytes.Reader { return bytes.NewReader(b) }
 
 // permissiveFS reports whether file modes cannot be trusted.
 func permissiveFS() bool { return false }

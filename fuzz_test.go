@@ -82,8 +82,11 @@ func FuzzLoginReason(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		code, text := reasonOf(raw)
-		_ = (&LoginError{Action: "login", Result: "Failed", Code: code, Message: text}).Error()
+		var r wire.Reason
+		if json.Unmarshal(raw, &r) != nil {
+			return
+		}
+		_ = (&LoginError{Action: "login", Result: "Failed", Code: r.Code, Message: r.Text}).Error()
 	})
 }
 

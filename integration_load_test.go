@@ -2,7 +2,6 @@ package mwauth_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/url"
 	"sync"
@@ -17,41 +16,6 @@ import (
 	"github.com/mwauth/mwauth/internal/wikitest"
 )
 
-// actionCounter counts requests by their action parameter.
-type actionCounter struct {
-	base http.RoundTripper
-	mu   sync.Mutex
-	n    map[string]int
-	all  atomic.Int64
-}
-
-func newActionCounter() *actionCounter {
-	return &actionCounter{base: http.DefaultTransport, n: map[string]int{}}
-}
-
-func (a *actionCounter) RoundTrip(r *http.Request) (*http.Response, error) {
-	a.all.Add(1)
-	action := r.URL.Query().Get("action")
-	if r.Method == http.MethodPost && r.GetBody != nil {
-		if b, err := r.GetBody(); err == nil {
-			raw, _ := io.ReadAll(b)
-			if v, err := url.ParseQuery(string(raw)); err == nil {
-				action = v.Get("action")
-			}
-		}
-	}
-	a.mu.Lock()
-	a.n[r.Method+" "+action]++
-	a.mu.Unlock()
-	return a.base.RoundTrip(r)
-}
-
-func (a *actionCounter) count(key string) int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.n[key]
-}
-
 // TestIntegrationLoadWithKilledSessions is the load run of BENCHMARKS.md:
 // 1000 authenticated calls from 50 goroutines on one Client while the wiki
 // forgets every session twice. Every call must succeed and the Client must
@@ -60,7 +24,7 @@ func TestIntegrationLoadWithKilledSessions(t *testing.T) {
 	api := wikitest.API(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	ac := newActionCounter()
+	ac := newRecorder()
 	c, err := mwauth.New(api, mwauth.WithHTTPClient(&http.Client{Transport: ac, Timeout: time.Minute}),
 		mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
 	require.NoError(t, err)
@@ -85,7 +49,7 @@ func TestIntegrationLoadWithKilledSessions(t *testing.T) {
 		for done.Load() < thresholds[k] && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
-		for ac.count("POST login") < relogins && ctx.Err() == nil {
+		for ac.of(http.MethodPost, "login") < relogins && ctx.Err() == nil {
 			time.Sleep(5 * time.Millisecond)
 		}
 		if ctx.Err() != nil {
@@ -134,8 +98,8 @@ func TestIntegrationLoadWithKilledSessions(t *testing.T) {
 	<-killer
 	elapsed := time.Since(start)
 	assert.Zero(t, failed.Load(), "failed calls")
-	assert.Equal(t, 3, ac.count("POST login"), "one login plus exactly two re-logins")
+	assert.Equal(t, 3, ac.of(http.MethodPost, "login"), "one login plus exactly two re-logins")
 	t.Logf("load run: %d calls from %d goroutines, sessions killed twice, %d failed, %d logins (1 initial + %d re-logins), %d HTTP requests in all, %v (%.0f calls/s)",
-		workers*perWorker, workers, failed.Load(), ac.count("POST login"), ac.count("POST login")-1,
-		ac.all.Load(), elapsed.Round(time.Millisecond), float64(workers*perWorker)/elapsed.Seconds())
+		workers*perWorker, workers, failed.Load(), ac.of(http.MethodPost, "login"), ac.of(http.MethodPost, "login")-1,
+		ac.count(), elapsed.Round(time.Millisecond), float64(workers*perWorker)/elapsed.Seconds())
 }

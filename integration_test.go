@@ -96,6 +96,19 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.next.RoundTrip(req)
 }
 
+// of counts the requests seen with this method and action.
+func (r *recorder) of(method, action string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.seen {
+		if e.Method == method && e.Action == action {
+			n++
+		}
+	}
+	return n
+}
+
 // setRewrite installs (or, with nil, removes) a rewrite of POST forms.
 func (r *recorder) setRewrite(f func(n int, form url.Values)) {
 	r.mu.Lock()

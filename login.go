@@ -2,12 +2,13 @@ package mwauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/mwauth/mwauth/internal/wire"
 )
 
 // LoginResult is a successful login.
@@ -67,40 +68,45 @@ func (c *Client) state() sessionState {
 	return c.st
 }
 
-// newSession starts a fresh session: it forgets every cookie and token.
-// With keepKind the Client still counts as logged in (a re-login is in
-// progress, so concurrent calls keep sending asserts).
-//
-// The tokens are dropped under tokMu together with the epoch change
-// (lock order tokMu, then stMu), so that no caller can find a token of
-// the old session in the cache once the new epoch is visible.
-func (c *Client) newSession(keepKind bool) {
+// changeSession moves to a new session: it bumps the epoch, applies
+// change to the state and drops the old session's tokens, all in one
+// step (lock order tokMu, then stMu), so that no caller can find a token
+// of the old session in the cache once the new epoch is visible.
+func (c *Client) changeSession(change func(st *sessionState)) {
 	c.tokMu.Lock()
 	defer c.tokMu.Unlock()
 	c.stMu.Lock()
 	c.st.epoch++
-	// Cleared under stMu, after the epoch moved on: a request of the old
-	// session cannot put its cookies back (see epochJar).
-	c.jar.clear()
-	if !keepKind {
-		c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
-	}
 	c.st.botOK = false
+	change(&c.st)
 	c.stMu.Unlock()
 	clear(c.tokens)
 }
 
+// loggedOut forgets who the session belonged to.
+func (st *sessionState) loggedOut() {
+	st.kind, st.username, st.userID = sessionNone, "", 0
+}
+
+// newSession starts a fresh session: it forgets every cookie and token.
+// With keepKind the Client still counts as logged in (a re-login is in
+// progress, so concurrent calls keep sending asserts).
+func (c *Client) newSession(keepKind bool) {
+	c.changeSession(func(st *sessionState) {
+		// Cleared under stMu, after the epoch moved on: a request of the
+		// old session cannot put its cookies back (see epochJar).
+		c.jar.clear()
+		if !keepKind {
+			st.loggedOut()
+		}
+	})
+}
+
 // setLoggedIn records a successful login; tokens from before it are dead.
-// Like newSession, it drops them together with the epoch change.
 func (c *Client) setLoggedIn(kind sessionKind, username string, id int) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	c.stMu.Lock()
-	c.st.epoch++
-	c.st.kind, c.st.username, c.st.userID = kind, username, id
-	c.st.botOK = false
-	c.stMu.Unlock()
-	clear(c.tokens)
+	c.changeSession(func(st *sessionState) {
+		st.kind, st.username, st.userID = kind, username, id
+	})
 }
 
 // Login logs in with action=login. It is meant for bot passwords
@@ -157,7 +163,7 @@ func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool)
 		// an anonymous user.
 		if !ok && !relogin {
 			c.stMu.Lock()
-			c.st.kind, c.st.username, c.st.userID = sessionNone, "", 0
+			c.st.loggedOut()
 			c.stMu.Unlock()
 		}
 		c.saveSession(ctx)
@@ -180,19 +186,10 @@ func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool)
 		if err != nil {
 			return nil, err
 		}
-		var body struct {
-			Login *struct {
-				Result     string          `json:"result"`
-				Reason     json.RawMessage `json:"reason"`
-				Token      string          `json:"token"`
-				LgUserID   int             `json:"lguserid"`
-				LgUsername string          `json:"lgusername"`
-			} `json:"login"`
+		var l wire.Login
+		if err := resp.member("login", &l); err != nil {
+			return nil, err
 		}
-		if err := json.Unmarshal(resp.env.Raw, &body); err != nil || body.Login == nil {
-			return nil, protoErr("login: no login object")
-		}
-		l := body.Login
 		switch l.Result {
 		case "Success":
 			if l.LgUsername == "" {
@@ -212,33 +209,13 @@ func (c *Client) loginLocked(ctx context.Context, cr *credentials, relogin bool)
 			}
 			continue
 		default:
-			code, text := reasonOf(l.Reason)
-			return nil, &LoginError{Action: "login", Result: l.Result, Code: code, Message: text}
+			le := &LoginError{Action: "login", Result: l.Result}
+			if l.Reason != nil {
+				le.Code, le.Message = l.Reason.Code, l.Reason.Text
+			}
+			return nil, le
 		}
 	}
-}
-
-// reasonOf decodes action=login's reason: an object {code, text} with
-// the errorformat mwauth sends, a plain string from servers that ignore
-// it.
-func reasonOf(raw json.RawMessage) (code, text string) {
-	if len(raw) == 0 {
-		return "", ""
-	}
-	var o struct {
-		Code string `json:"code"`
-		Text string `json:"text"`
-		Star string `json:"*"`
-	}
-	if err := json.Unmarshal(raw, &o); err == nil {
-		if o.Text == "" {
-			o.Text = o.Star
-		}
-		return o.Code, o.Text
-	}
-	var s string
-	_ = json.Unmarshal(raw, &s)
-	return "", s
 }
 
 func warningsOf(r *response) []Warning {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mwauth/mwauth/internal/wire"
 )
 
 // Response is a successful api.php answer.
@@ -161,18 +163,11 @@ func (c *Client) sessionIsAnonymous(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	var body struct {
-		Query struct {
-			UserInfo struct {
-				ID   int  `json:"id"`
-				Anon bool `json:"anon"`
-			} `json:"userinfo"`
-		} `json:"query"`
-	}
-	if json.Unmarshal(resp.env.Raw, &body) != nil {
+	var q wire.Query
+	if resp.member("query", &q) != nil || q.UserInfo == nil {
 		return false
 	}
-	return body.Query.UserInfo.Anon || body.Query.UserInfo.ID == 0
+	return q.UserInfo.Anonymous()
 }
 
 // reestablish logs in again after the session seen at epoch was lost.
@@ -253,21 +248,15 @@ func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	var body struct {
-		Query struct {
-			UserInfo *struct {
-				ID   int    `json:"id"`
-				Name string `json:"name"`
-				Anon bool   `json:"anon"`
-			} `json:"userinfo"`
-			Tokens map[string]string `json:"tokens"`
-		} `json:"query"`
+	var q wire.Query
+	if err := resp.member("query", &q); err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(resp.env.Raw, &body); err != nil || body.Query.UserInfo == nil {
+	ui := q.UserInfo
+	if ui == nil {
 		return nil, protoErr("resume: no userinfo")
 	}
-	ui := body.Query.UserInfo
-	if !ui.Anon && ui.ID != 0 {
+	if !ui.Anonymous() {
 		c.stMu.Lock()
 		if c.st.epoch != epoch {
 			// A login or logout ran meanwhile: the answer describes a
@@ -282,7 +271,7 @@ func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
 		}
 		c.st.username, c.st.userID = ui.Name, ui.ID
 		c.stMu.Unlock()
-		if tok := body.Query.Tokens["csrftoken"]; tok != "" && !isAnonToken(tok) {
+		if tok := q.Tokens["csrftoken"]; tok != "" && !isAnonToken(tok) {
 			c.storeToken(TokenCSRF, tok, epoch)
 		}
 		return &UserInfo{ID: ui.ID, Name: ui.Name}, nil
@@ -392,20 +381,24 @@ func (c *Client) loadSessionFile() error {
 	if f.Endpoint != c.endpointStr {
 		return fmt.Errorf("%w: saved for another endpoint", ErrSessionFile)
 	}
-	j := newJarAt(time.Now)
-	if err := j.replay(f.Jar.Cookies); err != nil {
+	j, err := f.Jar.build(time.Now)
+	if err != nil {
 		return err
 	}
-	j.changes = 0
 	c.jar = j
-	switch f.Kind {
-	case "login":
-		c.st.kind = sessionLogin
-	case "clientlogin":
-		c.st.kind = sessionClientLogin
-	}
+	c.st.kind, _ = kindByName(f.Kind)
 	c.st.username, c.st.userID = f.Username, f.UserID
 	return nil
+}
+
+// kindByName is the inverse of kindNames.
+func kindByName(name string) (sessionKind, bool) {
+	for k, n := range kindNames {
+		if n == name {
+			return k, true
+		}
+	}
+	return sessionNone, false
 }
 
 func parseSessionFile(b []byte) (*sessionFile, error) {
@@ -413,12 +406,10 @@ func parseSessionFile(b []byte) (*sessionFile, error) {
 	if err := json.Unmarshal(b, &f); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrSessionFile, err)
 	}
-	if f.Version != sessionVersion || f.Jar.Version != jarVersion {
+	if f.Version != sessionVersion {
 		return nil, fmt.Errorf("%w: unsupported version %d", ErrSessionFile, f.Version)
 	}
-	switch f.Kind {
-	case "", "login", "clientlogin":
-	default:
+	if _, ok := kindByName(f.Kind); !ok {
 		return nil, fmt.Errorf("%w: unknown session kind", ErrSessionFile)
 	}
 	return &f, nil

@@ -2,9 +2,10 @@ package mwauth
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/url"
+
+	"github.com/mwauth/mwauth/internal/wire"
 )
 
 // TokenType names a token type of action=query&meta=tokens. Extensions
@@ -105,19 +106,11 @@ func (c *Client) fetchToken(ctx context.Context, t TokenType) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return tokenFrom(resp.env.Raw, t)
-}
-
-func tokenFrom(raw json.RawMessage, t TokenType) (string, error) {
-	var q struct {
-		Query struct {
-			Tokens map[string]string `json:"tokens"`
-		} `json:"query"`
+	var q wire.Query
+	if err := resp.member("query", &q); err != nil {
+		return "", err
 	}
-	if err := json.Unmarshal(raw, &q); err != nil {
-		return "", protoErr("tokens: %v", err)
-	}
-	tok := q.Query.Tokens[string(t)+"token"]
+	tok := q.Tokens[string(t)+"token"]
 	if tok == "" {
 		return "", protoErr("no %s token in the answer", t)
 	}

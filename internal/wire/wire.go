@@ -76,6 +76,20 @@ type Envelope struct {
 	Warnings []Message
 	// Raw is the whole response body.
 	Raw json.RawMessage
+	// members are the body's top-level members, split once by DecodeJSON
+	// so that a module's answer is decoded without parsing the body again.
+	members map[string]json.RawMessage
+}
+
+// Member decodes the top-level member name ("login", "query", ...) into
+// v. It reports false, and leaves v alone, when the body has no such
+// member.
+func (e *Envelope) Member(name string, v any) (bool, error) {
+	raw, ok := e.members[name]
+	if !ok || string(raw) == "null" {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
 }
 
 // BodyErrorKind says why a body could not be used.
@@ -188,7 +202,7 @@ func DecodeJSON(b []byte) (*Envelope, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("trailing data after JSON object")
 	}
-	env := &Envelope{Raw: b}
+	env := &Envelope{Raw: b, members: top}
 	if raw, ok := top["errors"]; ok {
 		if err := json.Unmarshal(raw, &env.Errors); err != nil {
 			return nil, fmt.Errorf("errors: %w", err)
@@ -249,7 +263,8 @@ func (b *Bool) UnmarshalJSON(p []byte) error {
 	default:
 		var s string
 		if err := json.Unmarshal(p, &s); err != nil {
-			return fmt.Errorf("bad boolean %s", Snippet(p))
+			// The value is not quoted: a server's bytes stay out of errors.
+			return errors.New("bad boolean")
 		}
 		*b = true // fv1: present means true
 	}
@@ -310,36 +325,30 @@ func (r *Reason) UnmarshalJSON(p []byte) error {
 	return nil
 }
 
-// Tokens is query.tokens.
-type Tokens map[string]string
-
-// Query is the part of action=query responses that mwauth reads.
+// Query is the "query" member of the action=query answers mwauth reads.
 type Query struct {
-	Query struct {
-		Tokens          Tokens           `json:"tokens"`
-		UserInfo        *UserInfo        `json:"userinfo"`
-		AuthManagerInfo *AuthManagerInfo `json:"authmanagerinfo"`
-	} `json:"query"`
+	Tokens          map[string]string `json:"tokens"`
+	UserInfo        *UserInfo         `json:"userinfo"`
+	AuthManagerInfo *AuthManagerInfo  `json:"authmanagerinfo"`
 }
 
 // UserInfo is query.userinfo.
 type UserInfo struct {
-	ID     int      `json:"id"`
-	Name   string   `json:"name"`
-	Anon   Bool     `json:"anon"`
-	Groups []string `json:"groups"`
-	Rights []string `json:"rights"`
+	ID   int    `json:"id"`
+	Name string `json:"name"`
+	Anon Bool   `json:"anon"`
 }
 
-// Login is the body of action=login.
+// Anonymous reports whether the user is logged out.
+func (u *UserInfo) Anonymous() bool { return bool(u.Anon) || u.ID == 0 }
+
+// Login is the "login" member of action=login's answer.
 type Login struct {
-	Login *struct {
-		Result     string  `json:"result"`
-		Reason     *Reason `json:"reason"`
-		Token      string  `json:"token"`
-		LgUserID   int     `json:"lguserid"`
-		LgUsername string  `json:"lgusername"`
-	} `json:"login"`
+	Result     string  `json:"result"`
+	Reason     *Reason `json:"reason"`
+	Token      string  `json:"token"`
+	LgUserID   int     `json:"lguserid"`
+	LgUsername string  `json:"lgusername"`
 }
 
 // Field is one field of an authentication request.
@@ -363,12 +372,8 @@ type AuthRequest struct {
 	Fields   OrderedFields   `json:"fields"`
 }
 
-// ClientLogin is the body of action=clientlogin.
-type ClientLogin struct {
-	ClientLogin *ClientLoginResult `json:"clientlogin"`
-}
-
-// ClientLoginResult is the clientlogin object.
+// ClientLoginResult is the "clientlogin" member of action=clientlogin's
+// answer.
 type ClientLoginResult struct {
 	Status           string          `json:"status"`
 	Username         string          `json:"username"`

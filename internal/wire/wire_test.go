@@ -443,17 +443,21 @@ func TestFixturesDecode(t *testing.T) {
 			switch {
 			case strings.HasPrefix(name, "login_"):
 				var l Login
-				require.NoError(t, json.Unmarshal(b, &l))
-				require.NotNil(t, l.Login)
-				assert.NotEmpty(t, l.Login.Result)
+				ok, err := env.Member("login", &l)
+				require.NoError(t, err)
+				require.True(t, ok)
+				assert.NotEmpty(t, l.Result)
 			case strings.HasPrefix(name, "clientlogin_"):
-				var c ClientLogin
-				require.NoError(t, json.Unmarshal(b, &c))
-				require.NotNil(t, c.ClientLogin)
-				assert.NotEmpty(t, c.ClientLogin.Status)
+				var c ClientLoginResult
+				ok, err := env.Member("clientlogin", &c)
+				require.NoError(t, err)
+				require.True(t, ok)
+				assert.NotEmpty(t, c.Status)
 			case strings.HasPrefix(name, "authmanagerinfo_"), strings.HasPrefix(name, "tokens_"), strings.HasPrefix(name, "userinfo_"):
 				var q Query
-				require.NoError(t, json.Unmarshal(b, &q))
+				ok, err := env.Member("query", &q)
+				require.NoError(t, err)
+				require.True(t, ok)
 			}
 		})
 	}
@@ -473,12 +477,14 @@ func FuzzDecodeJSON(f *testing.F) {
 		if err == nil && env == nil {
 			t.Fatal("nil envelope without error")
 		}
-		var c ClientLogin
-		_ = json.Unmarshal(b, &c)
-		var q Query
-		_ = json.Unmarshal(b, &q)
-		var l Login
-		_ = json.Unmarshal(b, &l)
+		if err == nil {
+			var c ClientLoginResult
+			_, _ = env.Member("clientlogin", &c)
+			var q Query
+			_, _ = env.Member("query", &q)
+			var l Login
+			_, _ = env.Member("login", &l)
+		}
 		_ = Snippet(b)
 	})
 }
