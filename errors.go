@@ -1,147 +1,112 @@
 package mwauth
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// Sentinel errors. Typed errors ([*APIError], [*LoginError], [*HTTPError])
-// match them with [errors.Is] by MediaWiki's own codes, never by English
-// text, so callers can branch without inspecting fields:
+// Sentinel errors. The typed errors ([*APIError], [*LoginError],
+// [*ResponseError]) match them with [errors.Is] by MediaWiki's own codes,
+// never by English text:
 //
 //	if errors.Is(err, mwauth.ErrWrongCredentials) { ... }
 var (
-	// ErrLoginFailed matches every failed login of either kind
-	// (action=login and action=clientlogin): every *LoginError is one.
+	// ErrLoginFailed matches every failed login of either kind: every
+	// *LoginError is one.
 	ErrLoginFailed = errors.New("mwauth: login failed")
 
 	// ErrWrongCredentials: the wiki refused the username or password
-	// (wrongpassword, wrongpasswordempty, nosuchuser, ...). MediaWiki
-	// deliberately gives the same answer for a wrong bot password, an
-	// unknown bot name and a missing or wrong captcha.
+	// (wrongpassword, nosuchuser, ...). MediaWiki deliberately gives the
+	// same answer for a wrong bot password, an unknown bot name and a
+	// missing or wrong captcha.
 	ErrWrongCredentials = errors.New("mwauth: wrong username or password")
 
 	// ErrThrottled: too many recent login attempts (login-throttled).
-	// Retrying makes it worse; wait minutes, not seconds.
+	// LoginError.Wait says how long the wiki asks to wait.
 	ErrThrottled = errors.New("mwauth: login throttled")
 
-	// ErrInteractionRequired: action=login was aborted because the account
-	// needs a step that only action=clientlogin can do (two-factor, a
-	// password reset, a captcha UI). Use a bot password or
-	// [Client.ClientLogin].
+	// ErrInteractionRequired: action=login cannot log this account in
+	// (two-factor, a password reset, a session that cannot log in): use a
+	// bot password or [Client.ClientLogin].
 	ErrInteractionRequired = errors.New("mwauth: login requires interaction")
 
-	// ErrLoginNotAllowed: the current session cannot log in at all, for
-	// example an OAuth session (api-login-fail-badsessionprovider,
-	// userlogin-cannot-login), or the client is in OAuth mode.
-	ErrLoginNotAllowed = errors.New("mwauth: this session cannot log in")
-
-	// ErrSessionLost: the wiki no longer knows the session the request
-	// belonged to (sessionlost, authmanager-authn-not-in-progress, a
-	// badtoken in the middle of a login flow). Start again from the
-	// beginning.
-	ErrSessionLost = errors.New("mwauth: session lost")
-
-	// ErrBadToken: the wiki refused a token (badtoken, WrongToken) even
-	// after the one automatic refresh.
-	ErrBadToken = errors.New("mwauth: bad token")
-
-	// ErrNotLoggedIn: an assert failed (assertuserfailed, assertbotfailed,
-	// assertnameduserfailed) or the wiki says the user is not logged in.
+	// ErrNotLoggedIn: the Client acts as a user but holds no live session
+	// and cannot log in by itself: an assert failed (assertuserfailed,
+	// assertbotfailed, ...) and there is no WithBotPassword to log in
+	// again with, the Client logged out, or a saved session expired.
 	ErrNotLoggedIn = errors.New("mwauth: not logged in")
 
-	// ErrLoginRequired: the session was lost and cannot be re-established
-	// without a person (it came from clientlogin, or no credentials are
-	// kept). Run the interactive login again.
-	ErrLoginRequired = errors.New("mwauth: interactive login required")
+	// ErrOAuth: the wiki rejected the OAuth credentials (mwoauth-* codes),
+	// or an OAuth Client was asked to log in or out.
+	ErrOAuth = errors.New("mwauth: oauth")
 
-	// ErrReadOnly: the wiki is in read-only mode (readonly).
-	ErrReadOnly = errors.New("mwauth: wiki is read-only")
-
-	// ErrRateLimited: the user hit a rate limit (ratelimited).
-	ErrRateLimited = errors.New("mwauth: rate limited")
-
-	// ErrMaxLag: the replication lag stayed above the maxlag the client
-	// sent, after the configured retries (maxlag).
-	ErrMaxLag = errors.New("mwauth: database lagged")
-
-	// ErrOAuth: the wiki rejected the OAuth credentials
-	// (mwoauth-invalid-authorization and related codes, or a 401 with
-	// WWW-Authenticate: Bearer error="invalid_token").
-	ErrOAuth = errors.New("mwauth: oauth authorization rejected")
-
-	// ErrTooManySteps: [Client.RunClientLogin] gave up after its step cap.
-	ErrTooManySteps = errors.New("mwauth: too many login steps")
-
-	// ErrUnexpectedResponse: the server sent something that is not a valid
-	// answer of the protocol (an HTML page, truncated JSON, an unknown
-	// login result or status, a missing field).
+	// ErrUnexpectedResponse: the server sent what is not a valid answer
+	// of the protocol (an HTML page, truncated JSON, a body over 8 MiB, an
+	// unknown login result, an unsafe redirect target), or kept a login
+	// going past [Client.RunClientLogin]'s step cap.
 	ErrUnexpectedResponse = errors.New("mwauth: unexpected response")
 
-	// ErrBodyTooLarge: the response body exceeded the size limit. It is
-	// also an ErrUnexpectedResponse.
-	ErrBodyTooLarge = errors.New("mwauth: response body too large")
+	// ErrRedirect: the Client refused to follow an HTTP redirect: any
+	// redirect of a POST (it would lose its body) and any redirect to
+	// another host or from https to http.
+	ErrRedirect = errors.New("mwauth: redirect refused")
 
-	// ErrSessionFile: a saved session file could not be used (corrupt,
-	// truncated, unknown version, another wiki's, or readable by group or
-	// others).
-	ErrSessionFile = errors.New("mwauth: unusable session file")
+	// ErrSessionFile: the session file could not be read or written
+	// (corrupt, another wiki's, readable by others, locked too long, a
+	// missing or read-only directory).
+	ErrSessionFile = errors.New("mwauth: session file")
+
+	// ErrInsecureHTTP: New refused a plain http endpoint on a host that is
+	// not loopback (see [WithInsecureHTTP]).
+	ErrInsecureHTTP = errors.New("mwauth: insecure http")
+
+	// ErrInvalidArgument: an option or argument cannot work (an empty
+	// value, a control character, options that conflict).
+	ErrInvalidArgument = errors.New("mwauth: invalid argument")
 )
 
-// APIError is an error answer of api.php: MediaWiki's "errors" entry (or
-// the "error" object of errorformat=bc). The wiki sends these with HTTP
-// 200, so they are not transport errors.
+// Lengths of the wiki's text kept in errors.
+const (
+	infoLen    = 300
+	snippetLen = 300
+)
+
+// APIError is an error answer of api.php: MediaWiki's "errors" entry. The
+// wiki sends these with HTTP 200.
 type APIError struct {
-	// Code is MediaWiki's error code, such as "badtoken" or
+	// Code is MediaWiki's error code, such as "badtoken", "maxlag" or
 	// "assertuserfailed". Match on it, never on Info.
 	Code string
-	// Info is the wiki's human-readable text. It never contains request
-	// parameters.
+	// Info is the wiki's text, without control characters, at most 300
+	// bytes. It never contains request parameters.
 	Info string
-	// Module is the module that raised it ("main" for asserts and maxlag).
-	Module string
-	// Data is the error's extra data, if any (raw JSON).
-	Data json.RawMessage
-	// RetryAfter is the wait the server asked for (maxlag), if any.
-	RetryAfter time.Duration
-	// Others holds further errors of the same response, if the wiki
-	// sent several.
-	Others []*APIError
 
+	module        string
+	retryAfter    time.Duration
 	hasRetryAfter bool
 }
 
 // Error implements error.
 func (e *APIError) Error() string {
 	if e.Info == "" {
-		return "api error " + e.Code
+		return e.Code
 	}
-	return fmt.Sprintf("api error %s: %s", e.Code, e.Info)
+	return e.Code + ": " + e.Info
 }
 
 // Is maps MediaWiki's codes to this package's sentinels.
 func (e *APIError) Is(target error) bool {
 	switch target {
-	case ErrBadToken:
-		return e.Code == "badtoken" || e.Code == "notoken"
 	case ErrNotLoggedIn:
 		switch e.Code {
 		case "assertuserfailed", "assertbotfailed", "assertnameduserfailed", "notloggedin", "mustbeloggedin":
 			return true
 		}
-	case ErrReadOnly:
-		return e.Code == "readonly"
-	case ErrRateLimited:
-		return e.Code == "ratelimited"
-	case ErrMaxLag:
-		return e.Code == "maxlag"
 	case ErrOAuth:
-		return len(e.Code) > len("mwoauth-") && e.Code[:len("mwoauth-")] == "mwoauth-"
-	case ErrLoginNotAllowed:
-		return e.Code == "cannotlogout"
+		return strings.HasPrefix(e.Code, "mwoauth-")
 	}
 	return false
 }
@@ -151,23 +116,26 @@ func (e *APIError) Is(target error) bool {
 // [Step.Err]). It matches [ErrLoginFailed] and, by code, the more precise
 // sentinels.
 type LoginError struct {
-	// Action is "login" or "clientlogin".
-	Action string
 	// Result is the wiki's result or status: "Failed", "Aborted",
 	// "WrongToken", "FAIL", ...
 	Result string
-	// Code is the machine-readable reason (action=login's reason code or
+	// Code is the machine-readable reason (action=login's reason code,
 	// clientlogin's messagecode), such as "wrongpassword".
 	Code string
-	// Message is the wiki's human-readable reason.
+	// Message is the wiki's text, without control characters; empty for
+	// action=login, which mwauth asks for machine-readable reasons.
 	Message string
-	// CanPreserveState is clientlogin's canpreservestate.
-	CanPreserveState bool
+	// Wait is how long the wiki asks to wait before the next attempt (a
+	// throttle), 0 when it said nothing. action=login always gives it;
+	// clientlogin with MessageFormat FormatRaw.
+	Wait time.Duration
+
+	action string
 }
 
 // Error implements error.
 func (e *LoginError) Error() string {
-	s := e.Action + " " + e.Result
+	s := e.Result
 	if e.Code != "" {
 		s += " (" + e.Code + ")"
 	}
@@ -191,24 +159,15 @@ func (e *LoginError) Is(target error) bool {
 	case ErrThrottled:
 		return e.Code == "login-throttled"
 	case ErrInteractionRequired:
-		return e.Code == "api-login-fail-aborted" || e.Code == "api-login-fail-aborted-nobotpw"
-	case ErrLoginNotAllowed:
 		switch e.Code {
-		case "api-login-fail-badsessionprovider", "userlogin-cannot-login", "api-login-fail-sameorigin":
+		case "api-login-fail-aborted", "api-login-fail-aborted-nobotpw", "api-login-fail-badsessionprovider",
+			"userlogin-cannot-login", "api-login-fail-sameorigin":
 			return true
 		}
-	case ErrSessionLost:
-		switch e.Code {
-		case "sessionlost", "authpage-cannot-login-continue", "authmanager-authn-not-in-progress":
-			return true
-		}
-	case ErrBadToken:
-		return e.Result == "WrongToken" || e.Result == "NeedToken"
 	case ErrUnexpectedResponse:
 		// A result no MediaWiki since 1.27 sends (old servers said
-		// "Throttled", "WrongPass", ...): a failure, and not the protocol
-		// this package speaks.
-		if e.Action == "login" {
+		// "Throttled", "WrongPass", ...): not the protocol spoken here.
+		if e.action == "login" {
 			switch e.Result {
 			case "Success", "NeedToken", "WrongToken", "Failed", "Aborted":
 				return false
@@ -219,38 +178,36 @@ func (e *LoginError) Is(target error) bool {
 	return false
 }
 
-// HTTPError is a response that is not a usable api.php answer: a non-JSON
-// body (an HTML error page from a proxy), a non-200 status, truncated or
-// malformed JSON, or a body over the size limit. It matches
-// [ErrUnexpectedResponse], and [ErrBodyTooLarge] when the limit was hit.
-type HTTPError struct {
+// definitive reports whether the wiki refused the credentials for good,
+// so that trying them again by itself would be wrong. A throttle is not.
+func (e *LoginError) definitive() bool {
+	return e.Result == "Aborted" || errors.Is(e, ErrWrongCredentials) || errors.Is(e, ErrInteractionRequired)
+}
+
+// ResponseError is an answer that is not a usable api.php answer: a
+// non-JSON body (an HTML error page from a proxy), a non-200 status,
+// truncated or malformed JSON, or a body over 8 MiB. It matches
+// [ErrUnexpectedResponse].
+type ResponseError struct {
 	// StatusCode is the HTTP status of the answer.
 	StatusCode int
-	// ContentType is the answer's Content-Type header.
-	ContentType string
-	// Snippet is at most 512 bytes of the body, with control characters
-	// replaced. Bodies of api.php answers are never kept, so no token can
-	// leak through it; an HTML error page is.
+	// Snippet is at most 300 bytes of the body, without control
+	// characters, when it is not an api.php answer (which may hold a
+	// token); empty otherwise.
 	Snippet string
-	// Reason says what was wrong, in a few words.
-	Reason   string
-	tooLarge bool
-	err      error
+
+	reason      string
+	contentType string
+	tooLarge    bool
 }
 
 // Error implements error.
-func (e *HTTPError) Error() string {
-	return fmt.Sprintf("http %d: %s", e.StatusCode, e.Reason)
+func (e *ResponseError) Error() string {
+	return fmt.Sprintf("http %d: %s", e.StatusCode, e.reason)
 }
 
-// Is reports whether target is ErrUnexpectedResponse or, for an oversize
-// body, ErrBodyTooLarge.
-func (e *HTTPError) Is(target error) bool {
-	return target == ErrUnexpectedResponse || (target == ErrBodyTooLarge && e.tooLarge)
-}
-
-// Unwrap returns the decoding error, if any.
-func (e *HTTPError) Unwrap() error { return e.err }
+// Is reports whether target is ErrUnexpectedResponse.
+func (e *ResponseError) Is(target error) bool { return target == ErrUnexpectedResponse }
 
 // protocolError is an answer that breaks the protocol (an unknown status,
 // a missing field). It matches ErrUnexpectedResponse.
@@ -262,6 +219,9 @@ func (e *protocolError) Is(target error) bool { return target == ErrUnexpectedRe
 func protoErr(format string, args ...any) error {
 	return &protocolError{msg: fmt.Sprintf(format, args...)}
 }
+
+// invalid is an ErrInvalidArgument with a reason.
+func invalid(reason string) error { return fmt.Errorf("%w: %s", ErrInvalidArgument, reason) }
 
 // opError prefixes an operation's error once: "mwauth: login: <cause>".
 type opError struct {
@@ -283,8 +243,104 @@ func opErr(op string, err error) error {
 		return nil
 	}
 	var oe *opError
-	if errors.As(err, &oe) && oe.op == op {
+	if errors.As(err, &oe) {
 		return err
 	}
 	return &opError{op: op, err: err}
+}
+
+// hasControl reports whether s holds a C0 or C1 control character or DEL.
+func hasControl(s string) bool {
+	for _, r := range s {
+		if isControl(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f)
+}
+
+// sanitize makes text from the wiki safe for an error string or a
+// terminal: escape sequences and control characters are removed (line
+// breaks and tabs become spaces), as are Unicode bidirectional overrides,
+// invalid UTF-8 becomes U+FFFD, and the result is cut to at most max
+// bytes.
+func sanitize(s string, max int) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean && len(s) <= max {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == 0x1b || r == 0x9b:
+			i += n + escapeLen(s[i+n:], r == 0x1b)
+			continue
+		case r == '\n' || r == '\r' || r == '\t':
+			b.WriteByte(' ')
+		case isControl(r) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069):
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	out := strings.TrimSpace(b.String())
+	if len(out) > max {
+		cut := max
+		for cut > 0 && !utf8.RuneStart(out[cut]) {
+			cut--
+		}
+		out = out[:cut] + "…"
+	}
+	return out
+}
+
+// escapeLen is the length of the rest of an escape sequence after ESC
+// (esc) or a C1 CSI: a CSI "[...final", an OSC "]...BEL or ST", or one
+// character.
+func escapeLen(s string, esc bool) int {
+	if esc {
+		if s == "" {
+			return 0
+		}
+		switch s[0] {
+		case '[':
+			return 1 + csiLen(s[1:])
+		case ']', 'P', '_', '^':
+			for i := 1; i < len(s); i++ {
+				if s[i] == 0x07 {
+					return i + 1
+				}
+				if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '\\' {
+					return i + 2
+				}
+			}
+			return len(s)
+		}
+		return 1
+	}
+	return csiLen(s)
+}
+
+// csiLen is the length of a CSI sequence's parameters and final byte.
+func csiLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x40 && s[i] <= 0x7e {
+			return i + 1
+		}
+		if s[i] < 0x20 || s[i] > 0x3f && s[i] < 0x40 {
+			return i
+		}
+	}
+	return len(s)
 }

@@ -5,477 +5,399 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
-	"time"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/mwauth/mwauth/internal/wire"
 )
 
-// Response is a successful api.php answer.
-type Response struct {
-	// Raw is the whole JSON body. It may contain tokens; do not log it.
-	Raw json.RawMessage
-	// Warnings are the wiki's warnings, if any.
-	Warnings []Warning
-}
-
-// Decode unmarshals the body into v.
-func (r *Response) Decode(v any) error { return json.Unmarshal(r.Raw, v) }
-
-// String does not print the body, which may hold tokens.
-func (r *Response) String() string {
-	return fmt.Sprintf("mwauth.Response{%d bytes, %d warnings}", len(r.Raw), len(r.Warnings))
-}
-
-// GoString is like String.
-func (r *Response) GoString() string { return r.String() }
-
-// LogValue implements [slog.LogValuer] like String: a handler that
-// marshals exported fields (slog.JSONHandler) would log Raw otherwise.
-func (r *Response) LogValue() slog.Value { return slog.StringValue(r.String()) }
-
-// UserInfo is who the wiki says the session belongs to.
-type UserInfo struct {
-	// ID is the user id; 0 when anonymous.
+// User is who a session belongs to.
+type User struct {
+	// ID is the wiki's user id. It is 0 when the wiki did not say, as
+	// after a clientlogin PASS.
 	ID int
-	// Name is the user name.
+	// Name is the main account's name: "Example" for a bot password login
+	// as "Example@MyBot".
 	Name string
-	// Anonymous is true when the session is not logged in; Name is then
-	// the client's IP address.
-	Anonymous bool
 }
 
-// Get sends a GET request with params (format parameters are added) and
-// returns the decoded answer. Once logged in, it sends assert=user (see
-// [WithAssert]) and, if the wiki has forgotten the session, logs in again
-// once with the kept bot password and retries. Never put secrets in
-// params of a GET: they would be in the URL.
-func (c *Client) Get(ctx context.Context, params url.Values) (*Response, error) {
-	r, err := c.call(ctx, http.MethodGet, params, "")
-	return r, opErr("get", err)
+// sessionKind says how the current session was established.
+type sessionKind int
+
+const (
+	sessionNone        sessionKind = iota
+	sessionLogin                   // action=login (bot password or main account)
+	sessionClientLogin             // action=clientlogin
+)
+
+var kindNames = [...]string{sessionNone: "", sessionLogin: "login", sessionClientLogin: "clientlogin"}
+
+// session is the Client's session state, guarded by mu: who is logged in,
+// the epoch that every session change moves on, the tokens of the current
+// epoch, the token requests in flight and the re-login in progress.
+//
+// Lock order: the Client's flow lock, then mu, then the jar's own lock.
+// Nothing that waits for I/O runs while mu is held.
+type session struct {
+	mu sync.Mutex
+
+	epoch uint64 // grows on every session change
+	kind  sessionKind
+	u     User
+	// asUser: the Client is meant to act as a user (see Client), so calls
+	// assert and never run anonymously.
+	asUser bool
+	// loggedOut: Logout ran; calls fail until a session is established.
+	loggedOut bool
+	// byCreds: the session was logged in with the WithBotPassword
+	// credentials, so it may be logged in again with them.
+	byCreds bool
+	// reloginRefused: the wiki refused the WithBotPassword credentials for
+	// good (a wrong password, a revoked bot password); automatic re-login
+	// stops until a login succeeds.
+	reloginRefused error
+	// botOK: a call with assert=bot succeeded in this session, so a later
+	// assertbotfailed means the session was lost, not that the account
+	// lacks the bot right.
+	botOK bool
+	// preserve: the last clientlogin step was a RESTART whose state the
+	// wiki preserved; the next ClientLogin continues with it.
+	preserve bool
+
+	tokens   map[string]string
+	inflight map[string]*tokenCall
+	// reloginWait is closed when the re-login in progress ends; nil when
+	// none runs.
+	reloginWait chan struct{}
 }
 
-// Post is like [Client.Get] but sends params in a POST body.
-func (c *Client) Post(ctx context.Context, params url.Values) (*Response, error) {
-	r, err := c.call(ctx, http.MethodPost, params, "")
-	return r, opErr("post", err)
+// sessionView is a copy of the session's state at one moment.
+type sessionView struct {
+	epoch     uint64
+	kind      sessionKind
+	u         User
+	asUser    bool
+	loggedOut bool
+	byCreds   bool
+	botOK     bool
 }
 
-// PostWithToken is like [Client.Post] and adds a token of type t (CSRF if
-// t is empty) as the "token" parameter. The token is cached; on badtoken
-// it is fetched again and the request retried once. When the wiki has
-// forgotten the session, the Client logs in again once (bot-password
-// sessions) and retries with fresh tokens; a clientlogin session gives
-// [ErrLoginRequired] instead.
-func (c *Client) PostWithToken(ctx context.Context, t TokenType, params url.Values) (*Response, error) {
-	if t == "" {
-		t = TokenCSRF
-	}
-	r, err := c.call(ctx, http.MethodPost, params, t)
-	return r, opErr("post", err)
+func newSession() *session {
+	return &session{tokens: make(map[string]string), inflight: make(map[string]*tokenCall)}
 }
 
-// errSessionGone reports that the wiki hands out the anonymous token:
-// the session is gone. A new value each time, so no caller can change
-// another's.
-func errSessionGone() error {
-	return &APIError{Code: "assertuserfailed", Module: "main", Info: "the session is no longer logged in"}
+func (s *session) view() sessionView {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.viewLocked()
 }
 
-func (c *Client) call(ctx context.Context, method string, params url.Values, t TokenType) (*Response, error) {
-	retriedToken, relogged := false, false
-	for {
-		// While a re-login runs, new requests would only fail against the
-		// lost session: wait for it instead.
-		if err := c.waitRelogin(ctx); err != nil {
-			return nil, err
-		}
-		st := c.state()
-		loggedIn := st.kind != sessionNone
-		p := make(url.Values, len(params)+2)
-		for k, v := range params {
-			p[k] = v
-		}
-		if (loggedIn || c.oauthMode()) && c.assert != "" && p.Get("assert") == "" && p.Get("assertuser") == "" {
-			p.Set("assert", c.assert)
-		}
-		var tok string
-		var err error
-		if t != "" {
-			tok, err = c.token(ctx, t)
-			if err == nil && loggedIn && isAnonToken(tok) {
-				// The wiki hands out the anonymous token: the session is gone.
-				c.dropToken(t, tok)
-				err = errSessionGone()
-			}
-			p.Set("token", tok)
-		}
-		var resp *response
-		if err == nil {
-			resp, err = c.do(ctx, request{method: method, params: p})
-		}
-		if err == nil {
-			if p.Get("assert") == "bot" && !st.botOK {
-				c.stMu.Lock()
-				if c.st.epoch == st.epoch {
-					c.st.botOK = true
-				}
-				c.stMu.Unlock()
-			}
-			return &Response{Raw: resp.env.Raw, Warnings: warningsOf(resp)}, nil
-		}
-		var ae *APIError
-		if !errors.As(err, &ae) {
-			return nil, err
-		}
-		if ae.Code == "badtoken" && t != "" && !retriedToken {
-			retriedToken = true
-			c.dropToken(t, tok)
-			continue
-		}
-		if ae.Code == "assertbotfailed" && !st.botOK && !c.sessionIsAnonymous(ctx) {
-			// The session lives but the account lacks the bot right:
-			// logging in again would not help.
-			return nil, err
-		}
-		if loggedIn && !relogged && (errors.Is(ae, ErrNotLoggedIn) || ae.Code == "badtoken") {
-			if rerr := c.reestablish(ctx, st.epoch, err); rerr != nil {
-				return nil, rerr
-			}
-			relogged, retriedToken = true, false
-			continue
-		}
-		return nil, err
-	}
+func (s *session) viewLocked() sessionView {
+	return sessionView{epoch: s.epoch, kind: s.kind, u: s.u, asUser: s.asUser,
+		loggedOut: s.loggedOut, byCreds: s.byCreds, botOK: s.botOK}
 }
 
-// sessionIsAnonymous asks the wiki, without an assert, whether the
-// session is logged out. It tells a lost session from an account without
-// the bot right when assert=bot fails before any bot assert succeeded
-// (for example on a session loaded from a file). Errors count as "no".
-func (c *Client) sessionIsAnonymous(ctx context.Context) bool {
-	p := url.Values{"action": {"query"}, "meta": {"userinfo"}}
-	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
-	if err != nil {
-		return false
-	}
-	var q wire.Query
-	if resp.member("query", &q) != nil || q.UserInfo == nil {
-		return false
-	}
-	return q.UserInfo.Anonymous()
+func (s *session) epochNow() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
 }
 
-// reestablish logs in again after the session seen at epoch was lost.
-// However many goroutines notice the loss, only the first logs in; the
-// others find a newer epoch and retry.
-func (c *Client) reestablish(ctx context.Context, epoch uint64, cause error) error {
-	if err := c.lockFlow(ctx); err != nil {
-		return err
-	}
-	defer c.unlockFlow()
-	st := c.state()
-	if st.epoch != epoch {
-		if st.kind == sessionNone {
-			return fmt.Errorf("%w: %w", ErrLoginRequired, cause)
-		}
-		return nil
-	}
-	if st.kind != sessionLogin || c.creds == nil || !c.relogin || c.oauthMode() {
-		return fmt.Errorf("%w: %w", ErrLoginRequired, cause)
-	}
-	c.log.DebugContext(ctx, "mwauth: session lost, logging in again")
-	done := make(chan struct{})
-	c.stMu.Lock()
-	c.reloginWait = done
-	c.stMu.Unlock()
-	defer func() {
-		c.stMu.Lock()
-		c.reloginWait = nil
-		c.stMu.Unlock()
-		close(done)
-	}()
-	if _, err := c.loginLocked(ctx, c.creds, true); err != nil {
-		if ctx.Err() != nil {
-			// The caller gave up: that says nothing about whether the
-			// session can be re-established, so it is not ErrLoginRequired.
-			return ctx.Err()
-		}
-		if errors.Is(err, ErrLoginFailed) {
-			// The wiki refused the kept credentials (revoked, throttled,
-			// ...): never try them again by ourselves.
-			c.creds = nil
-		}
-		return fmt.Errorf("%w: re-login: %w", ErrLoginRequired, err)
-	}
-	return nil
+func (s *session) user() User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.u
 }
 
-// waitRelogin waits until a re-login in progress, if any, has finished.
-func (c *Client) waitRelogin(ctx context.Context) error {
-	c.stMu.Lock()
-	ch := c.reloginWait
-	c.stMu.Unlock()
-	if ch == nil {
-		return nil
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+// change moves to a new session in one step: it bumps the epoch, forgets
+// the old session's tokens and applies fn, so that no caller can find a
+// token of the old session once the new epoch is visible. fn runs under
+// mu; clearing the jar there means that no request of the old session
+// can put its cookies back (see epochJar).
+func (s *session) change(fn func(s *session)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.epoch++
+	s.botOK = false
+	clear(s.tokens)
+	fn(s)
 }
 
-// Resume checks the session with one GET that asks who the user is and
-// fetches a CSRF token together, so that a process started on a saved
-// session is ready to edit after one request. If the session is no longer
-// logged in and [WithBotPassword] gave credentials, it logs in (two more
-// requests); otherwise it reports the anonymous user and no error.
-func (c *Client) Resume(ctx context.Context) (*UserInfo, error) {
-	r, err := c.resume(ctx)
-	return r, opErr("resume", err)
+// Resume makes sure the Client holds a live session of its user and
+// returns who that is, ready to edit:
+//   - with a saved session of the user, it asks the wiki who the session
+//     belongs to and fetches a CSRF token in the same GET: one request;
+//   - when the wiki no longer knows the session, or there is none, or it
+//     belongs to another user than the [WithBotPassword] one, it logs in
+//     with WithBotPassword (two more requests);
+//   - without WithBotPassword it fails with an error matching
+//     [ErrNotLoggedIn] instead of returning an anonymous user.
+//
+// After [Client.Logout], Resume is how a Client with WithBotPassword logs
+// in again. With OAuth, Resume asks who the token's user is.
+func (c *Client) Resume(ctx context.Context) (User, error) {
+	u, err := c.resume(ctx)
+	return u, opErr("resume", err)
 }
 
-func (c *Client) resume(ctx context.Context) (*UserInfo, error) {
-	epoch := c.state().epoch
+func (c *Client) resume(ctx context.Context) (User, error) {
+	st := c.sess.view()
+	if st.kind == sessionNone && !c.cfg.oauthMode() {
+		// Nothing to check: log in, or say why not.
+		return c.resumeLogin(ctx, st.epoch, errNoSession)
+	}
 	p := url.Values{"action": {"query"}, "meta": {"userinfo|tokens"}, "type": {"csrf"}}
-	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
+	resp, err := c.tr.do(ctx, request{method: http.MethodGet, params: p})
 	if err != nil {
-		return nil, err
+		return User{}, err
 	}
 	var q wire.Query
 	if err := resp.member("query", &q); err != nil {
-		return nil, err
+		return User{}, err
 	}
 	ui := q.UserInfo
 	if ui == nil {
-		return nil, protoErr("resume: no userinfo")
+		return User{}, protoErr("no userinfo in the answer")
 	}
-	if !ui.Anonymous() {
-		c.stMu.Lock()
-		if c.st.epoch != epoch {
-			// A login or logout ran meanwhile: the answer describes a
-			// session that is gone, so it must not overwrite the state.
-			st := c.st
-			c.stMu.Unlock()
-			return userInfoOf(st, ""), nil
+	if ui.Anonymous() {
+		if c.cfg.oauthMode() {
+			return User{}, fmt.Errorf("%w: the wiki treats the OAuth request as anonymous", ErrOAuth)
 		}
-		if c.st.kind == sessionNone {
-			// A session from a jar that carried no metadata.
-			c.st.kind = sessionLogin
-		}
-		c.st.username, c.st.userID = ui.Name, ui.ID
-		c.stMu.Unlock()
-		if tok := q.Tokens["csrftoken"]; tok != "" && !isAnonToken(tok) {
-			c.storeToken(TokenCSRF, tok, epoch)
-		}
-		return &UserInfo{ID: ui.ID, Name: ui.Name}, nil
+		return c.resumeLogin(ctx, st.epoch, errSessionExpired)
+	}
+	u := User{ID: ui.ID, Name: ui.Name}
+	if cr := c.cfg.creds; cr != nil && !sameUser(cr.username, u.Name) {
+		return c.resumeLogin(ctx, st.epoch, errOtherUser)
+	}
+	c.sess.mu.Lock()
+	if c.sess.epoch != st.epoch {
+		// A login or logout ran meanwhile: the answer describes a session
+		// that is gone.
+		c.sess.mu.Unlock()
+		return c.resume(ctx)
+	}
+	if c.sess.kind == sessionNone {
+		c.sess.kind = sessionLogin
+	}
+	c.sess.u = u
+	c.sess.asUser, c.sess.loggedOut = true, false
+	c.sess.mu.Unlock()
+	if tok := q.Tokens["csrftoken"]; tok != "" && !isAnonToken(tok) {
+		c.storeToken("csrf", tok, st.epoch)
+	}
+	return u, nil
+}
+
+var (
+	errNoSession      = errors.New("no saved session")
+	errSessionExpired = errors.New("the wiki no longer knows the saved session")
+	errOtherUser      = errors.New("the saved session belongs to another user than WithBotPassword's")
+)
+
+// resumeLogin logs in with the WithBotPassword credentials for Resume,
+// unless another flow changed the session since epoch.
+func (c *Client) resumeLogin(ctx context.Context, epoch uint64, why error) (User, error) {
+	cr := c.cfg.creds
+	if cr == nil {
+		return User{}, fmt.Errorf("%w: %w, and no WithBotPassword to log in with", ErrNotLoggedIn, why)
 	}
 	if err := c.lockFlow(ctx); err != nil {
-		return nil, err
+		return User{}, err
 	}
 	defer c.unlockFlow()
-	if st := c.state(); st.epoch != epoch {
-		// Another flow (a Login, a re-login, a Logout) changed the
-		// session while the question was asked: the anonymous answer is
-		// about the old one. Logging in now would log in twice, and
-		// forgetting the session would undo that flow.
-		return userInfoOf(st, ui.Name), nil
+	if st := c.sess.view(); st.epoch != epoch && st.kind != sessionNone && st.byCreds {
+		// Another flow logged in with the same credentials meanwhile.
+		return st.u, nil
 	}
-	cr := c.creds
-	if cr == nil || c.oauthMode() {
-		c.stMu.Lock()
-		wasKind := c.st.kind
-		c.stMu.Unlock()
-		if wasKind != sessionNone {
-			c.newSession(false)
-			c.saveSession(ctx)
-		}
-		return &UserInfo{Name: ui.Name, Anonymous: true}, nil
-	}
-	res, err := c.loginLocked(ctx, cr, false)
-	if err != nil {
-		return nil, err
-	}
-	return &UserInfo{ID: res.UserID, Name: res.Username}, nil
+	return c.loginLocked(ctx, cr.username, string(cr.password), true)
 }
 
-// userInfoOf describes the session state st as Resume reports it;
-// anonName is the name (the IP address) the wiki gave an anonymous user.
-func userInfoOf(st sessionState, anonName string) *UserInfo {
-	if st.kind == sessionNone {
-		return &UserInfo{Name: anonName, Anonymous: true}
-	}
-	return &UserInfo{ID: st.userID, Name: st.username}
+// sameUser reports whether a bot password's user name ("Example@Bot")
+// names the account name the wiki reports. MediaWiki capitalises the
+// first letter and treats underscores as spaces.
+func sameUser(botName, name string) bool {
+	main, _, _ := strings.Cut(botName, "@")
+	return normName(main) == normName(name)
 }
 
-// ---- saved sessions ----
+func normName(s string) string {
+	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	r[0] = []rune(strings.ToUpper(string(r[0])))[0]
+	return string(r)
+}
 
-const sessionVersion = 1
+// ---- the session file ----
 
+const sessionVersion = 2
+
+// sessionFile is the session file's content.
 type sessionFile struct {
-	Version  int     `json:"version"`
-	Endpoint string  `json:"endpoint"`
-	Kind     string  `json:"kind,omitempty"`
-	Username string  `json:"username,omitempty"`
-	UserID   int     `json:"userid,omitempty"`
-	Saved    string  `json:"saved"`
-	Jar      jarFile `json:"jar"`
+	Version  int            `json:"version"`
+	Endpoint string         `json:"endpoint"`
+	Kind     string         `json:"kind"`
+	Username string         `json:"username"`
+	UserID   int            `json:"userid,omitempty"`
+	Saved    int64          `json:"saved"`
+	Cookies  []*savedCookie `json:"cookies"`
 }
 
-// WithSessionFile keeps the session in the file at path. New loads it if
-// it exists; every change of the session (a login, a logout, cookies the
-// wiki rotates) saves it again, atomically (a temporary file, fsync,
-// rename) with mode 0600 under an advisory lock, so that several
-// processes can share it. The file is a credential.
-//
-// A file that is corrupt, truncated, written for another endpoint, or
-// readable by group or others makes New fail with [ErrSessionFile]; it is
-// never silently discarded unless [WithFreshSession] is also given.
-func WithSessionFile(path string) Option {
-	return func(c *settings) error {
-		if path == "" {
-			return errors.New("WithSessionFile: empty path")
-		}
-		abs, err := filepath.Abs(path)
-		if err != nil {
-			return err
-		}
-		c.sessionPath = abs
-		return nil
-	}
+// persister writes the session file. It is called by the layers that
+// change the session (login, logout, re-login) and by calls that saw the
+// wiki rotate a cookie, never by the transport.
+type persister struct {
+	path     string
+	endpoint string
+
+	mu      sync.Mutex    // serialises writes
+	savedAt atomic.Uint64 // the jar's change count the file holds
+	// dirty: a save was skipped because another was running; the running
+	// one saves again before it returns.
+	dirty atomic.Bool
 }
 
-// WithFreshSession makes [WithSessionFile] ignore what the file holds and
-// start with an empty session, which replaces the file on the next save.
-func WithFreshSession() Option {
-	return func(c *settings) error {
-		c.freshStart = true
-		return nil
+// load reads the session file into the Client (from New). A missing file
+// is an empty session.
+func (c *Client) load(ctx context.Context) error {
+	p := c.persist
+	if err := checkSessionPath(p.path); err != nil {
+		return err
 	}
-}
-
-func (c *Client) loadSessionFile() error {
-	if c.jar != nil {
-		return errors.New("WithJar and WithSessionFile are exclusive")
-	}
-	if c.freshStart {
-		return nil
-	}
-	b, err := readPrivateFile(c.sessionPath)
+	b, err := readSessionFile(ctx, p.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	f, err := parseSessionFile(b)
-	if err != nil {
-		return err
+	var f sessionFile
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("%w: not a session file", ErrSessionFile)
 	}
-	if f.Endpoint != c.endpointStr {
+	kind := sessionNone
+	for k, n := range kindNames {
+		if n == f.Kind && n != "" {
+			kind = sessionKind(k)
+		}
+	}
+	switch {
+	case f.Version != sessionVersion:
+		return fmt.Errorf("%w: unsupported version %d", ErrSessionFile, f.Version)
+	case kind == sessionNone || f.Username == "":
+		return fmt.Errorf("%w: no logged-in user in the file", ErrSessionFile)
+	case f.Endpoint != p.endpoint:
 		return fmt.Errorf("%w: saved for another endpoint", ErrSessionFile)
 	}
-	j, err := f.Jar.build(time.Now)
+	j, err := buildJar(f.Cookies, c.cfg.now)
 	if err != nil {
 		return err
 	}
 	c.jar = j
-	c.st.kind, _ = kindByName(f.Kind)
-	c.st.username, c.st.userID = f.Username, f.UserID
+	p.savedAt.Store(j.changeCount())
+	c.sess.kind = kind
+	c.sess.u = User{ID: f.UserID, Name: f.Username}
+	c.sess.asUser = true
+	c.sess.byCreds = c.cfg.creds != nil && kind == sessionLogin && sameUser(c.cfg.creds.username, f.Username)
 	return nil
 }
 
-// kindByName is the inverse of kindNames.
-func kindByName(name string) (sessionKind, bool) {
-	for k, n := range kindNames {
-		if n == name {
-			return k, true
-		}
-	}
-	return sessionNone, false
-}
-
-func parseSessionFile(b []byte) (*sessionFile, error) {
-	var f sessionFile
-	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSessionFile, err)
-	}
-	if f.Version != sessionVersion {
-		return nil, fmt.Errorf("%w: unsupported version %d", ErrSessionFile, f.Version)
-	}
-	if _, ok := kindByName(f.Kind); !ok {
-		return nil, fmt.Errorf("%w: unknown session kind", ErrSessionFile)
-	}
-	return &f, nil
-}
-
-// saveIfChanged saves the session file if the jar changed since the last
-// save.
-func (c *Client) saveIfChanged(ctx context.Context) {
-	if c.sessionPath == "" {
-		return
-	}
-	c.saveMu.Lock()
-	changed := c.jar.changeCount() != c.savedAt
-	c.saveMu.Unlock()
-	if changed {
-		c.saveSession(ctx)
-	}
-}
-
-// saveSession writes the session file; failures are logged, because the
-// request that caused them succeeded.
-func (c *Client) saveSession(ctx context.Context) {
-	if c.sessionPath == "" {
-		return
-	}
-	if err := c.writeSession(); err != nil {
-		c.log.WarnContext(ctx, "mwauth: cannot save session file", "error", err)
-	}
-}
-
-func (c *Client) writeSession() error {
-	c.saveMu.Lock()
-	defer c.saveMu.Unlock()
-	st := c.state()
-	c.jar.mu.Lock()
-	n := c.jar.changes
-	cookies := c.jar.snapshotLocked()
-	c.jar.mu.Unlock()
-	f := sessionFile{Version: sessionVersion, Endpoint: c.endpointStr, Kind: kindNames[st.kind],
-		Username: st.username, UserID: st.userID, Saved: time.Now().UTC().Format(time.RFC3339),
-		Jar: jarFile{Version: jarVersion, Cookies: cookies}}
-	b, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := writeFileAtomic(c.sessionPath, b); err != nil {
-		return err
-	}
-	c.savedAt = n
-	return nil
-}
-
-func (c *Client) removeSessionFile() error {
-	if c.sessionPath == "" {
+// save writes the session file if the Client has one and holds a user's
+// session. It is called after a session change and after calls whose
+// answers changed the jar; it never waits for another save: if one runs,
+// that one saves again before it returns.
+func (c *Client) save(ctx context.Context) error {
+	p := c.persist
+	if p.path == "" {
 		return nil
 	}
-	c.saveMu.Lock()
-	defer c.saveMu.Unlock()
-	unlock, err := lockFile(c.sessionPath)
+	for {
+		if !p.mu.TryLock() {
+			p.dirty.Store(true)
+			// The holder checks dirty after it unlocks; if it already has,
+			// the lock is free now and this goroutine saves.
+			if !p.mu.TryLock() {
+				return nil
+			}
+		}
+		p.dirty.Store(false)
+		err := c.saveLocked(ctx)
+		p.mu.Unlock()
+		if err != nil || !p.dirty.Load() {
+			return err
+		}
+	}
+}
+
+// saveNow writes the session file and waits for a save in progress; the
+// flows that change the session call it, so that their caller learns
+// whether the file was written.
+func (c *Client) saveNow(ctx context.Context) error {
+	p := c.persist
+	if p.path == "" {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return c.saveLocked(ctx)
+}
+
+func (c *Client) saveLocked(ctx context.Context) error {
+	p := c.persist
+	c.sess.mu.Lock()
+	st := c.sess.viewLocked()
+	n := c.jar.changeCount()
+	cookies := c.jar.snapshot()
+	c.sess.mu.Unlock()
+	if n == p.savedAt.Load() {
+		return nil
+	}
+	if st.kind == sessionNone {
+		// An anonymous session is never saved; a failed login leaves the
+		// file as it was.
+		return nil
+	}
+	f := sessionFile{Version: sessionVersion, Endpoint: p.endpoint, Kind: kindNames[st.kind],
+		Username: st.u.Name, UserID: st.u.ID, Saved: c.cfg.now().Unix(), Cookies: cookies}
+	b, err := json.Marshal(f)
 	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSessionFile, err)
+	}
+	if err := writeSessionFile(ctx, p.path, b); err != nil {
 		return err
 	}
-	defer unlock()
-	if err := os.Remove(c.sessionPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+	p.savedAt.Store(n)
+	return nil
+}
+
+// saveAfterCall saves cookies that the wiki rotated during an ordinary
+// call. The call succeeded, so a failure is logged, not returned.
+func (c *Client) saveAfterCall(ctx context.Context) {
+	if c.persist.path == "" {
+		return
+	}
+	if err := c.save(ctx); err != nil {
+		c.cfg.log.WarnContext(ctx, "mwauth: cannot save the session file", "error", err)
+	}
+}
+
+// removeFile removes the session file (after Logout).
+func (c *Client) removeFile(ctx context.Context) error {
+	p := c.persist
+	if p.path == "" {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := removeSessionFile(ctx, p.path); err != nil {
 		return err
 	}
-	c.savedAt = c.jar.changeCount()
+	p.savedAt.Store(c.jar.changeCount())
 	return nil
 }

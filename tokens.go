@@ -4,23 +4,9 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/mwauth/mwauth/internal/wire"
-)
-
-// TokenType names a token type of action=query&meta=tokens. Extensions
-// may register more types than the constants below; any name the wiki
-// knows works.
-type TokenType string
-
-// Token types of MediaWiki core.
-const (
-	TokenLogin     TokenType = "login"
-	TokenCSRF      TokenType = "csrf"
-	TokenWatch     TokenType = "watch"
-	TokenPatrol    TokenType = "patrol"
-	TokenRollback  TokenType = "rollback"
-	TokenUserRight TokenType = "userrights"
 )
 
 // anonCSRF is the CSRF token every logged-out session gets.
@@ -35,30 +21,28 @@ type tokenCall struct {
 	err   error
 }
 
-// Token returns a token of type t for the current session. Tokens are
-// cached until the session changes (login, logout, a session lost and
+// token returns a token of type typ ("csrf", "login", "watch", ... or
+// any type an extension registers) for the current session. Tokens are
+// cached until the session changes (a login, a logout, a session lost and
 // re-established, a badtoken answer); concurrent callers asking for the
 // same uncached type share one request.
-//
-// A token is a secret of the session: do not log it or put it in a URL.
-func (c *Client) Token(ctx context.Context, t TokenType) (string, error) {
-	tok, err := c.token(ctx, t)
-	return tok, opErr("token", err)
-}
-
-func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
+func (c *Client) token(ctx context.Context, typ string) (string, error) {
+	if typ == "" || strings.ContainsAny(typ, "|\x1f") || hasControl(typ) {
+		return "", invalid("bad token type")
+	}
+	s := c.sess
 	for {
-		c.tokMu.Lock()
-		if tok, ok := c.tokens[t]; ok {
-			c.tokMu.Unlock()
+		s.mu.Lock()
+		if tok, ok := s.tokens[typ]; ok {
+			s.mu.Unlock()
 			return tok, nil
 		}
-		epoch := c.state().epoch
+		epoch := s.epoch
 		// A request made for an earlier session is not shared: its answer
-		// (the anonymous "+\" after a login, say) would be wrong for
-		// this one, and would make the caller take the session for lost.
-		if call, ok := c.inflight[t]; ok && call.epoch == epoch {
-			c.tokMu.Unlock()
+		// (the anonymous "+\" after a login, say) would be wrong for this
+		// one, and would make the caller take the session for lost.
+		if call, ok := s.inflight[typ]; ok && call.epoch == epoch {
+			s.mu.Unlock()
 			select {
 			case <-ctx.Done():
 				return "", ctx.Err()
@@ -68,41 +52,41 @@ func (c *Client) token(ctx context.Context, t TokenType) (string, error) {
 				// The goroutine that asked first gave up; ask again.
 				continue
 			}
-			if call.err == nil && c.state().epoch != call.epoch {
+			if call.err == nil && s.epochNow() != call.epoch {
 				// The session changed while the request ran.
 				continue
 			}
 			return call.tok, call.err
 		}
 		call := &tokenCall{done: make(chan struct{}), epoch: epoch}
-		c.inflight[t] = call
-		c.tokMu.Unlock()
-		c.runTokenCall(ctx, t, call)
+		s.inflight[typ] = call
+		s.mu.Unlock()
+		c.runTokenCall(ctx, typ, call)
 		return call.tok, call.err
 	}
 }
 
 // runTokenCall fetches the token of call and wakes its waiters, whatever
 // happens.
-func (c *Client) runTokenCall(ctx context.Context, t TokenType, call *tokenCall) {
+func (c *Client) runTokenCall(ctx context.Context, typ string, call *tokenCall) {
 	defer func() {
-		c.tokMu.Lock()
-		if c.inflight[t] == call {
-			delete(c.inflight, t)
+		c.sess.mu.Lock()
+		if c.sess.inflight[typ] == call {
+			delete(c.sess.inflight, typ)
 		}
-		c.tokMu.Unlock()
+		c.sess.mu.Unlock()
 		close(call.done)
 	}()
-	call.tok, call.err = c.fetchToken(ctx, t)
+	call.tok, call.err = c.fetchToken(ctx, typ)
 	if call.err == nil {
-		c.storeToken(t, call.tok, call.epoch)
+		c.storeToken(typ, call.tok, call.epoch)
 	}
 }
 
 // fetchToken asks the wiki for one token.
-func (c *Client) fetchToken(ctx context.Context, t TokenType) (string, error) {
-	p := url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {string(t)}}
-	resp, err := c.do(ctx, request{method: http.MethodGet, params: p})
+func (c *Client) fetchToken(ctx context.Context, typ string) (string, error) {
+	p := url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {typ}}
+	resp, err := c.tr.do(ctx, request{method: http.MethodGet, params: p})
 	if err != nil {
 		return "", err
 	}
@@ -110,27 +94,30 @@ func (c *Client) fetchToken(ctx context.Context, t TokenType) (string, error) {
 	if err := resp.member("query", &q); err != nil {
 		return "", err
 	}
-	tok := q.Tokens[string(t)+"token"]
+	tok := q.Tokens[typ+"token"]
 	if tok == "" {
-		return "", protoErr("no %s token in the answer", t)
+		return "", protoErr("no %s token in the answer", sanitize(typ, 50))
 	}
 	return tok, nil
 }
 
 // storeToken caches tok if the session has not changed since epoch.
-func (c *Client) storeToken(t TokenType, tok string, epoch uint64) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	if c.state().epoch == epoch {
-		c.tokens[t] = tok
+func (c *Client) storeToken(typ, tok string, epoch uint64) {
+	c.sess.mu.Lock()
+	defer c.sess.mu.Unlock()
+	if c.sess.epoch == epoch {
+		c.sess.tokens[typ] = tok
 	}
 }
 
 // dropToken forgets one cached token if it is still tok.
-func (c *Client) dropToken(t TokenType, tok string) {
-	c.tokMu.Lock()
-	defer c.tokMu.Unlock()
-	if c.tokens[t] == tok {
-		delete(c.tokens, t)
+func (c *Client) dropToken(typ, tok string) {
+	c.sess.mu.Lock()
+	defer c.sess.mu.Unlock()
+	if c.sess.tokens[typ] == tok {
+		delete(c.sess.tokens, typ)
 	}
 }
+
+// isAnonToken reports whether tok is the logged-out CSRF token.
+func isAnonToken(tok string) bool { return strings.TrimSpace(tok) == anonCSRF }

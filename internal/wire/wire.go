@@ -305,6 +305,8 @@ func (t *Text) UnmarshalJSON(p []byte) error {
 type Reason struct {
 	Code string
 	Text string
+	// Params are the message's parameters (errorformat=raw only).
+	Params json.RawMessage
 }
 
 // UnmarshalJSON implements json.Unmarshaler.
@@ -314,7 +316,17 @@ func (r *Reason) UnmarshalJSON(p []byte) error {
 		if err := json.Unmarshal(p, &m); err != nil {
 			return err
 		}
-		r.Code, r.Text = m.Code, m.Text
+		var raw struct {
+			Key    string          `json:"key"`
+			Params json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal(p, &raw); err != nil {
+			return err
+		}
+		r.Code, r.Text, r.Params = m.Code, m.Text, raw.Params
+		if r.Code == "" {
+			r.Code = raw.Key
+		}
 		return nil
 	}
 	var s string
@@ -323,6 +335,25 @@ func (r *Reason) UnmarshalJSON(p []byte) error {
 	}
 	r.Text = s
 	return nil
+}
+
+// Duration finds a {"duration": seconds} parameter among a raw
+// message's params (MediaWiki's Message::durationParam), as the throttle
+// messages carry the wait; 0 when there is none.
+func Duration(params json.RawMessage) int64 {
+	var ps []json.RawMessage
+	if len(params) == 0 || json.Unmarshal(params, &ps) != nil {
+		return 0
+	}
+	for _, p := range ps {
+		var d struct {
+			Duration *int64 `json:"duration"`
+		}
+		if json.Unmarshal(p, &d) == nil && d.Duration != nil && *d.Duration > 0 {
+			return *d.Duration
+		}
+	}
+	return 0
 }
 
 // Query is the "query" member of the action=query answers mwauth reads.
