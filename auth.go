@@ -56,9 +56,6 @@ const maxBody = 8 << 20
 //
 // A Client that was never given a user makes anonymous calls, without an
 // assert.
-//
-// Every field of a Client is a pointer, so that no fmt verb can print a
-// secret it holds.
 type Client struct {
 	cfg *options
 	hc  *http.Client // a copy: the Client's jar and redirect policy
@@ -364,7 +361,7 @@ func newClient(endpoint string, opts []Option) (*Client, error) {
 		return nil, err
 	}
 	c := &Client{cfg: &o, flow: make(chan struct{}, 1), sess: newSession(),
-		persist: &persister{path: o.sessionPath, endpoint: u.String()}}
+		persist: &persister{path: o.sessionPath, endpoint: u.String(), write: writeSessionFile}}
 	if o.hc == nil {
 		c.hc = &http.Client{Transport: sharedTransport(), Timeout: defaultTimeout}
 	} else {
@@ -406,6 +403,20 @@ func (o *options) checkConflicts() error {
 // oauthMode reports whether requests carry OAuth credentials.
 func (o *options) oauthMode() bool {
 	return o.oauth2 != "" || o.oauth2Func != nil || o.oauth1 != nil
+}
+
+// Format describes the Client without any secret, whatever the verb, for
+// a *Client and a Client alike.
+func (c Client) Format(f fmt.State, _ rune) {
+	name := ""
+	if c.sess != nil {
+		name = c.sess.user().Name
+	}
+	endpoint := ""
+	if c.tr != nil {
+		endpoint = c.tr.endpointStr
+	}
+	fmt.Fprintf(f, "mwauth.Client{endpoint: %s, user: %q}", endpoint, name)
 }
 
 // sharedTransport is the transport of every Client made without
@@ -454,17 +465,20 @@ func isLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// errRedirect is a refused HTTP redirect.
+var errRedirect = fmt.Errorf("%w: redirect refused", ErrUnexpectedResponse)
+
 func checkRedirect(req *http.Request, via []*http.Request) error {
 	first := via[0]
 	switch {
 	case len(via) >= 5:
-		return fmt.Errorf("%w: too many redirects", ErrRedirect)
+		return fmt.Errorf("%w: too many redirects", errRedirect)
 	case first.Method != http.MethodGet:
-		return fmt.Errorf("%w: %s request redirected", ErrRedirect, first.Method)
+		return fmt.Errorf("%w: %s request redirected", errRedirect, first.Method)
 	case !strings.EqualFold(req.URL.Host, first.URL.Host):
-		return fmt.Errorf("%w: redirect to another host", ErrRedirect)
+		return fmt.Errorf("%w: redirect to another host", errRedirect)
 	case first.URL.Scheme == "https" && req.URL.Scheme != "https":
-		return fmt.Errorf("%w: redirect from https to http", ErrRedirect)
+		return fmt.Errorf("%w: redirect from https to http", errRedirect)
 	}
 	return nil
 }

@@ -93,7 +93,8 @@ type ClientLoginRequest struct {
 	// "rememberMe", "captchaWord", ... (see [Client.AuthManagerInfo] and
 	// [Step.Answer]). Entries with an empty value are not sent: MediaWiki
 	// treats a present checkbox or button as true whatever its value.
-	Fields map[string]string
+	// encoding/json (and so slog's JSON handler) skips them.
+	Fields map[string]string `json:"-"`
 	// Requests limits the flow to these authentication request ids
 	// (loginrequests).
 	Requests []string

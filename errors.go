@@ -45,14 +45,12 @@ var (
 
 	// ErrUnexpectedResponse: the server sent what is not a valid answer
 	// of the protocol (an HTML page, truncated JSON, a body over 8 MiB, an
-	// unknown login result, an unsafe redirect target), or kept a login
-	// going past [Client.RunClientLogin]'s step cap.
+	// unknown login result, an unsafe redirect target), answered with an
+	// HTTP redirect the Client refuses to follow (any redirect of a POST,
+	// which would lose its body, and any to another host or from https to
+	// http), or kept a login going past [Client.RunClientLogin]'s step
+	// cap.
 	ErrUnexpectedResponse = errors.New("mwauth: unexpected response")
-
-	// ErrRedirect: the Client refused to follow an HTTP redirect: any
-	// redirect of a POST (it would lose its body) and any redirect to
-	// another host or from https to http.
-	ErrRedirect = errors.New("mwauth: redirect refused")
 
 	// ErrSessionFile: the session file could not be read or written
 	// (corrupt, another wiki's, readable by others, locked too long, a

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -255,6 +256,8 @@ type sessionFile struct {
 type persister struct {
 	path     string
 	endpoint string
+	// write writes the file: writeSessionFile, or a test's counter.
+	write func(ctx context.Context, path string, data []byte) error
 
 	mu      sync.Mutex    // serialises writes
 	savedAt atomic.Uint64 // the jar's change count the file holds
@@ -267,6 +270,9 @@ type persister struct {
 // is an empty session.
 func (c *Client) load(ctx context.Context) error {
 	p := c.persist
+	if fi, err := os.Stat(filepath.Dir(p.path)); err != nil || !fi.IsDir() {
+		return fmt.Errorf("%w: the directory of the session file does not exist", ErrSessionFile)
+	}
 	if err := checkSessionPath(p.path); err != nil {
 		return err
 	}
@@ -369,7 +375,7 @@ func (c *Client) saveLocked(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrSessionFile, err)
 	}
-	if err := writeSessionFile(ctx, p.path, b); err != nil {
+	if err := p.write(ctx, p.path, b); err != nil {
 		return err
 	}
 	p.savedAt.Store(n)

@@ -30,7 +30,10 @@ func (j *Jar) clearFor(u *url.URL) { j.clear() }
 func readSessionFile(ctx context.Context, path string) ([]byte, error) { return readPrivateFile(path) }
 
 func writeSessionFile(ctx context.Context, path string, data []byte) error {
-	return writeFileAtomic(path, data)
+	if err := writeFileAtomic(path, data); err != nil {
+		return errors.Join(ErrSessionFile, err)
+	}
+	return nil
 }
 
 func removeSessionFile(ctx context.Context, path string) error {
