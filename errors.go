@@ -194,9 +194,8 @@ type ResponseError struct {
 	// token); empty otherwise.
 	Snippet string
 
-	reason      string
-	contentType string
-	tooLarge    bool
+	reason   string
+	tooLarge bool
 }
 
 // Error implements error.

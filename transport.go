@@ -260,7 +260,7 @@ func (t *transport) bodyError(ctx context.Context, r request, action string, res
 	if !errors.As(err, &be) {
 		return &transportError{method: r.method, endpoint: t.endpointStr, err: err}
 	}
-	re := &ResponseError{StatusCode: be.StatusCode, reason: be.Error(), contentType: be.ContentType}
+	re := &ResponseError{StatusCode: be.StatusCode, reason: sanitize(be.Error(), 200)}
 	if be.Kind == wire.TooLarge {
 		re.tooLarge = true
 	} else if !looksLikeAPIBody(be.Snippet) {
