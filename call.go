@@ -2,7 +2,6 @@ package mwauth
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -76,23 +75,12 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 			relogged = true
 			continue
 		}
-		p := params
 		assert := ""
 		if asUser && params.Get("assert") == "" && params.Get("assertuser") == "" {
 			assert = string(c.cfg.assert)
 		}
 		var tok string
 		var err error
-		if typ != "" || assert != "" {
-			// The caller's params are never modified.
-			p = make(url.Values, len(params)+2)
-			for k, v := range params {
-				p[k] = v
-			}
-			if assert != "" {
-				p["assert"] = []string{assert}
-			}
-		}
 		if typ != "" {
 			tok, err = c.token(ctx, typ)
 			if err == nil && asUser && isAnonToken(tok) {
@@ -100,11 +88,9 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 				c.dropToken(typ, tok)
 				err = errSessionGone()
 			}
-			p["token"] = []string{tok}
 		}
-		var resp *response
 		if err == nil {
-			resp, err = c.tr.do(ctx, request{method: method, params: p})
+			_, err = c.tr.do(ctx, request{method: method, params: params, assert: assert, token: tok, out: out})
 		}
 		if err == nil {
 			if assert == string(AssertBot) && !st.botOK {
@@ -116,11 +102,6 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 			}
 			if st.kind != sessionNone && c.jar.changeCount() != c.persist.savedAt.Load() {
 				c.saveAfterCall(ctx)
-			}
-			if out != nil {
-				if err := json.Unmarshal(resp.env.Raw, out); err != nil {
-					return fmt.Errorf("decode the answer: %w", err)
-				}
 			}
 			return nil
 		}

@@ -1,7 +1,9 @@
 package mwauth
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,9 +41,15 @@ type request struct {
 	// rawErrors asks for machine-readable messages (errorformat=raw),
 	// whose parameters carry data such as a throttle's wait.
 	rawErrors bool
+	// assert and token, if set, are added to params (which are never
+	// modified).
+	assert, token string
+	// out, if set, receives the decoded answer of a call that succeeded.
+	out any
 }
 
-// response is a decoded api.php answer that is not an error.
+// response is a decoded api.php answer that is not an error. env is nil
+// when the answer went straight into request.out.
 type response struct {
 	env *wire.Envelope
 }
@@ -124,6 +132,12 @@ func (t *transport) encodeParams(r request) url.Values {
 		}
 	}
 	wire.Pin(out)
+	if r.assert != "" {
+		out["assert"] = []string{r.assert}
+	}
+	if r.token != "" {
+		out["token"] = []string{r.token}
+	}
 	if r.rawErrors {
 		out["errorformat"] = []string{"raw"}
 	}
@@ -226,6 +240,15 @@ func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 			return nil, e
 		}
 	}
+	if r.out != nil && !t.cfg.log.Enabled(ctx, slog.LevelDebug) && fastPath(resp, raw) {
+		// The common answer: a JSON object with no error in it. Decode it
+		// once, into the caller's value.
+		if err := json.Unmarshal(raw, r.out); err != nil {
+			return nil, t.bodyError(ctx, r, action, resp, start,
+				&wire.BodyError{Kind: wire.BadJSON, StatusCode: resp.StatusCode, Err: err, Snippet: wire.Snippet(raw)})
+		}
+		return &response{}, nil
+	}
 	env, err := wire.Decode(resp.StatusCode, resp.Header.Get("Content-Type"), raw)
 	if err != nil {
 		return nil, t.bodyError(ctx, r, action, resp, start, err)
@@ -241,7 +264,37 @@ func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 		}
 		t.logRequest(ctx, r.method, action, resp.StatusCode, start, "")
 	}
+	if r.out != nil {
+		if err := json.Unmarshal(raw, r.out); err != nil {
+			return nil, fmt.Errorf("decode the answer: %w", err)
+		}
+	}
 	return &response{env: env}, nil
+}
+
+// fastPath reports whether an answer can be decoded straight into the
+// caller's value: HTTP 200, JSON, an object, and no "error" anywhere in
+// it (an answer that mentions one takes the full path, which finds the
+// real errors).
+func fastPath(resp *http.Response, raw []byte) bool {
+	if resp.StatusCode != http.StatusOK || !isJSONType(resp.Header.Get("Content-Type")) {
+		return false
+	}
+	i := 0
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\n' || raw[i] == '\r' || raw[i] == '\t') {
+		i++
+	}
+	return i < len(raw) && raw[i] == '{' && !bytes.Contains(raw, errorKey)
+}
+
+var errorKey = []byte(`"error`)
+
+// isJSONType reports whether a Content-Type is JSON, without allocating
+// for the types MediaWiki sends.
+func isJSONType(ct string) bool {
+	mt, _, _ := strings.Cut(ct, ";")
+	mt = strings.TrimSpace(mt)
+	return strings.EqualFold(mt, "application/json") || strings.HasSuffix(strings.ToLower(mt), "+json")
 }
 
 func (t *transport) logRequest(ctx context.Context, method, action string, status int, start time.Time, code string) {
