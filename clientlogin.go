@@ -347,6 +347,7 @@ func (c *Client) continueClientLogin(ctx context.Context, fields map[string]stri
 }
 
 func (c *Client) clientLoginPost(ctx context.Context, p url.Values, cont bool) (*Step, error) {
+	start := time.Now()
 	for attempt := 0; ; attempt++ {
 		tok, err := c.token(ctx, "login")
 		if err != nil {
@@ -381,7 +382,7 @@ func (c *Client) clientLoginPost(ctx context.Context, p url.Values, cont bool) (
 			return nil, err
 		}
 		c.cfg.log.DebugContext(ctx, "mwauth: login step", "action", "clientlogin", "status", step.Status,
-			"code", step.MessageCode)
+			"code", sanitize(step.MessageCode, 100), "requests", c.tr.sent.Load(), "duration", time.Since(start))
 		if step.Status == StatusFail && p.Get("loginmessageformat") == string(FormatRaw) {
 			var m struct {
 				Message struct {

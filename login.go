@@ -85,7 +85,7 @@ func (c *Client) loginLocked(ctx context.Context, username, password string, byC
 
 // loginRequests sends the login token request and the login POST.
 func (c *Client) loginRequests(ctx context.Context, username, password string) (User, error) {
-	n := 1
+	start := time.Now()
 	tok, err := c.fetchToken(ctx, "login")
 	if err != nil {
 		return User{}, err
@@ -98,7 +98,6 @@ func (c *Client) loginRequests(ctx context.Context, username, password string) (
 			"lgtoken":    {tok},
 		}
 		resp, err := c.tr.do(ctx, request{method: http.MethodPost, params: p, rawErrors: true})
-		n++
 		if err != nil {
 			return User{}, err
 		}
@@ -112,7 +111,7 @@ func (c *Client) loginRequests(ctx context.Context, username, password string) (
 			le.Wait = time.Duration(wire.Duration(l.Reason.Params)) * time.Second
 		}
 		c.cfg.log.DebugContext(ctx, "mwauth: login step", "action", "login", "result", le.Result,
-			"code", le.Code, "requests", n)
+			"code", le.Code, "requests", c.tr.sent.Load(), "duration", time.Since(start))
 		switch l.Result {
 		case "Success":
 			if l.LgUsername == "" {
@@ -129,7 +128,6 @@ func (c *Client) loginRequests(ctx context.Context, username, password string) (
 				if tok, err = c.fetchToken(ctx, "login"); err != nil {
 					return User{}, err
 				}
-				n++
 			}
 			continue
 		default:

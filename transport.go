@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/mwauth/mwauth/internal/oauth1"
@@ -32,6 +33,8 @@ type transport struct {
 	endpointStr string
 	jar         *jar
 	sess        *session
+	// sent counts the requests sent, for the debug log of login steps.
+	sent atomic.Int64
 }
 
 // request is one api.php call.
@@ -214,6 +217,7 @@ func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 	// view that drops them then.
 	hc := *t.hc
 	hc.Jar = epochJar{t: t, epoch: t.sess.epochNow()}
+	t.sent.Add(1)
 	resp, err := hc.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
