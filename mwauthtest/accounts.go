@@ -34,6 +34,10 @@ type Account struct {
 	// When set, clientlogin asks for an OATHToken after the password
 	// (status UI) and main-account action=login answers Aborted.
 	TOTPSecret string
+	// RecoveryCodes are OATHAuth recovery codes (scratch tokens), each
+	// accepted once as an OATHToken by a MediaWiki 1.43 server; a 1.39
+	// server refuses them, as Debian's 1.39 build does.
+	RecoveryCodes []string
 }
 
 // DefaultAccounts returns the accounts of the project's local MediaWiki
@@ -45,7 +49,8 @@ type Account struct {
 //	1 Admin        Admin-localwiki-pass-1    sysop, bureaucrat, interface-admin; Admin@localbot
 //	3 BotUser      BotUser-localwiki-pass-1  bot; BotUser@localbot
 //	4 Alice        Alice-localwiki-pass-1
-//	5 TwoFAUser    TwoFA-localwiki-pass-1    TOTP secret LOCALWIKI2FATEST; TwoFAUser@localbot
+//	5 TwoFAUser    TwoFA-localwiki-pass-1    TOTP secret LOCALWIKI2FATEST; TwoFAUser@localbot;
+//	                                         recovery codes SCRATCHTOKENAAAA, ...BBBB, ...CCCC
 //	6 CaptchaUser  Captcha-localwiki-pass-1
 //	7 ThrottleUser Throttle-localwiki-pass-1
 //
@@ -62,8 +67,9 @@ func DefaultAccounts() []Account {
 			BotPasswords: map[string]string{"localbot": "botuserbotpassword0123456789abcd"}},
 		{Name: "Alice", ID: 4, Password: "Alice-localwiki-pass-1"},
 		{Name: "TwoFAUser", ID: 5, Password: "TwoFA-localwiki-pass-1",
-			TOTPSecret:   "LOCALWIKI2FATEST",
-			BotPasswords: map[string]string{"localbot": "twofabotpassword0123456789abcdef"}},
+			TOTPSecret:    "LOCALWIKI2FATEST",
+			RecoveryCodes: []string{"SCRATCHTOKENAAAA", "SCRATCHTOKENBBBB", "SCRATCHTOKENCCCC"},
+			BotPasswords:  map[string]string{"localbot": "twofabotpassword0123456789abcdef"}},
 		{Name: "CaptchaUser", ID: 6, Password: "Captcha-localwiki-pass-1"},
 		{Name: "ThrottleUser", ID: 7, Password: "Throttle-localwiki-pass-1"},
 	}
@@ -76,8 +82,9 @@ type user struct {
 	password     string
 	groups       []string // explicit, sorted
 	botPasswords map[string]string
-	totpKey      []byte // nil: no two-factor
-	rememberTok  string // value of the <prefix>Token cookie
+	totpKey      []byte   // nil: no two-factor
+	recovery     []string // unused OATHAuth recovery codes
+	rememberTok  string   // value of the <prefix>Token cookie
 	editCount    int
 }
 
@@ -140,14 +147,22 @@ var notGrantable = map[string]bool{
 	"unblockself": true, "managechangetags": true, "deletechangetags": true,
 }
 
-// rights returns the user's rights (anonymous when u is nil), restricted
-// to grantable rights for bot-password sessions.
-func (u *user) rights(botPassword bool) []string {
+// removed143 are the rights MediaWiki 1.43 no longer grants a group
+// that 1.39 granted ("" = every group).
+var removed143 = map[string][]string{
+	"":  {"writeapi"},
+	"*": {"viewmywatchlist", "editmywatchlist"},
+}
+
+// rights returns the user's rights (anonymous when u is nil) on the
+// given version, restricted to grantable rights for sessions made by a
+// bot password or an OAuth consumer (restricted).
+func (u *user) rights(restricted bool, v Version) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, g := range u.effectiveGroups() {
 		for _, r := range groupRights[g] {
-			if seen[r] || botPassword && notGrantable[r] {
+			if seen[r] || restricted && notGrantable[r] || v == MediaWiki143 && removedIn143(g, r) {
 				continue
 			}
 			seen[r] = true
@@ -157,8 +172,19 @@ func (u *user) rights(botPassword bool) []string {
 	return out
 }
 
-func (u *user) hasRight(right string, botPassword bool) bool {
-	for _, r := range u.rights(botPassword) {
+func removedIn143(group, right string) bool {
+	for _, g := range []string{"", group} {
+		for _, r := range removed143[g] {
+			if r == right {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (u *user) hasRight(right string, restricted bool, v Version) bool {
+	for _, r := range u.rights(restricted, v) {
 		if r == right {
 			return true
 		}
@@ -204,6 +230,7 @@ func newUsers(accounts []Account) ([]*user, map[string]*user) {
 			}
 			u.totpKey = key
 		}
+		u.recovery = append([]string(nil), a.RecoveryCodes...)
 		list = append(list, u)
 		byName[name] = u
 	}
