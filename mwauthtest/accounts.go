@@ -115,16 +115,17 @@ func (u *user) effectiveGroups() []string {
 	return append(g, "*", "user", "autoconfirmed")
 }
 
-// groupRights lists the rights of each group in the order MediaWiki
-// 1.39 (with OATHAuth and ConfirmEdit) grants them.
-var groupRights = map[string][]string{
+// groupRights139 lists the rights of each group in the order MediaWiki
+// 1.39 (with OATHAuth and ConfirmEdit) grants them, as the local test
+// wiki lists them.
+var groupRights139 = map[string][]string{
 	"*": {"createaccount", "read", "edit", "createpage", "createtalk", "writeapi",
 		"viewmywatchlist", "editmywatchlist", "viewmyprivateinfo", "editmyprivateinfo", "editmyoptions"},
 	"user": {"move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile",
 		"read", "edit", "createpage", "createtalk", "writeapi", "viewmywatchlist", "editmywatchlist",
-		"viewmyprivateinfo", "editmyprivateinfo", "editmyoptions", "minoredit", "editmyusercss",
-		"editmyuserjson", "editmyuserjs", "purge", "sendemail", "applychangetags", "changetags",
-		"editcontentmodel", "oathauth-enable"},
+		"viewmyprivateinfo", "editmyprivateinfo", "editmyoptions", "upload", "reupload", "reupload-shared",
+		"minoredit", "editmyusercss", "editmyuserjson", "editmyuserjs", "editmyuserjsredirect", "purge",
+		"sendemail", "applychangetags", "changetags", "editcontentmodel", "oathauth-enable"},
 	"autoconfirmed": {"autoconfirmed", "editsemiprotected"},
 	"bot": {"bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol",
 		"suppressredirect", "apihighlimits", "writeapi", "skipcaptcha"},
@@ -137,32 +138,52 @@ var groupRights = map[string][]string{
 		"autoconfirmed", "editsemiprotected", "ipblock-exempt", "blockemail", "markbotedits",
 		"apihighlimits", "browsearchive", "noratelimit", "movefile", "unblockself",
 		"suppressredirect", "mergehistory", "managechangetags", "deletechangetags",
-		"oathauth-verify-user", "skipcaptcha"},
+		"oathauth-disable-for-user", "oathauth-verify-user", "oathauth-view-log", "skipcaptcha"},
 }
 
-// notGrantable are rights that no bot-password grant carries; a
-// bot-password session does not have them.
+// groupRights143 is groupRights139 as MediaWiki 1.43 changed it: writeapi
+// and the user group's purge are gone, the watchlist rights moved from
+// "*" to the end of "user", and bureaucrats can rename users.
+var groupRights143 = func() map[string][]string {
+	m := map[string][]string{}
+	for g, rights := range groupRights139 {
+		for _, r := range rights {
+			if r == "writeapi" || g == "user" && r == "purge" ||
+				(g == "*" || g == "user") && (r == "viewmywatchlist" || r == "editmywatchlist") {
+				continue
+			}
+			if g == "user" && r == "oathauth-enable" {
+				m[g] = append(m[g], "viewmywatchlist", "editmywatchlist")
+			}
+			m[g] = append(m[g], r)
+		}
+	}
+	m["bureaucrat"] = append(m["bureaucrat"], "renameuser")
+	return m
+}()
+
+// notGrantable are rights that no bot-password or OAuth grant carries; a
+// session made by either does not have them.
 var notGrantable = map[string]bool{
 	"userrights": true, "editmyprivateinfo": true, "oathauth-enable": true,
 	"unblockself": true, "managechangetags": true, "deletechangetags": true,
-}
-
-// removed143 are the rights MediaWiki 1.43 no longer grants a group
-// that 1.39 granted ("" = every group).
-var removed143 = map[string][]string{
-	"":  {"writeapi"},
-	"*": {"viewmywatchlist", "editmywatchlist"},
+	"editmyuserjsredirect": true, "oathauth-disable-for-user": true, "oathauth-view-log": true,
+	"renameuser": true,
 }
 
 // rights returns the user's rights (anonymous when u is nil) on the
 // given version, restricted to grantable rights for sessions made by a
 // bot password or an OAuth consumer (restricted).
 func (u *user) rights(restricted bool, v Version) []string {
+	table := groupRights143
+	if v == MediaWiki139 {
+		table = groupRights139
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, g := range u.effectiveGroups() {
-		for _, r := range groupRights[g] {
-			if seen[r] || restricted && notGrantable[r] || v == MediaWiki143 && removedIn143(g, r) {
+		for _, r := range table[g] {
+			if seen[r] || restricted && notGrantable[r] {
 				continue
 			}
 			seen[r] = true
@@ -170,17 +191,6 @@ func (u *user) rights(restricted bool, v Version) []string {
 		}
 	}
 	return out
-}
-
-func removedIn143(group, right string) bool {
-	for _, g := range []string{"", group} {
-		for _, r := range removed143[g] {
-			if r == right {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 func (u *user) hasRight(right string, restricted bool, v Version) bool {
