@@ -296,18 +296,19 @@ func NewUnstartedServer(opts ...Option) *Server {
 
 // Start starts an unstarted server on 127.0.0.1 over HTTP and sets URL.
 func (s *Server) Start() {
+	// The address is known before the first request can arrive.
+	s.apiURL = "http://" + s.ts.Listener.Addr().String() + "/api.php"
 	s.ts.Start()
-	s.URL = s.ts.URL + "/api.php"
-	s.apiURL = s.URL
+	s.URL = s.apiURL
 }
 
 // StartTLS starts an unstarted server over HTTPS (with httptest's
 // self-signed certificate; use Client) and sets URL. Cookies are then
 // marked Secure.
 func (s *Server) StartTLS() {
+	s.apiURL = "https://" + s.ts.Listener.Addr().String() + "/api.php"
 	s.ts.StartTLS()
-	s.URL = s.ts.URL + "/api.php"
-	s.apiURL = s.URL
+	s.URL = s.apiURL
 }
 
 // Client returns an HTTP client that trusts the server's TLS certificate
