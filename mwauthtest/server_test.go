@@ -930,3 +930,37 @@ func TestConcurrentClients(t *testing.T) {
 	wg.Wait()
 	assert.Len(t, srv.Requests(), 16*4)
 }
+
+func TestLagFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	clk := NewClock(time.Date(2026, 11, 22, 5, 3, 49, 0, time.UTC))
+	srv := NewServer(WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	c := newTClient(t, srv)
+	srv.SetLag(7*time.Second, 8*time.Second)
+
+	m, resp := c.get(vals("action", "query", "meta", "userinfo", "maxlag", "5"))
+	require.Equal(t, "maxlag", errCode(m))
+	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	assert.Equal(t, "7", resp.Header.Get("X-Database-Lag"))
+	m, resp = c.get(vals("action", "query", "maxlag", "6"))
+	require.Equal(t, "maxlag", errCode(m))
+	assert.Equal(t, "6", resp.Header.Get("Retry-After"), "Retry-After is the request's maxlag, at least 5")
+	m, _ = c.get(vals("action", "query", "meta", "userinfo"))
+	assert.Nil(t, m["errors"], "no maxlag parameter, no check")
+	m, _ = c.get(vals("action", "query", "maxlag", "7"))
+	assert.Nil(t, m["errors"], "lag not above maxlag")
+
+	require.NoError(t, clk.Sleep(context.Background(), 5*time.Second))
+	m, _ = c.get(vals("action", "query", "maxlag", "5"))
+	require.Equal(t, "maxlag", errCode(m), "still lagged after 5 s of 8")
+	require.NoError(t, clk.Sleep(context.Background(), 5*time.Second))
+	m, _ = c.get(vals("action", "query", "maxlag", "5"))
+	assert.Nil(t, m["errors"], "the lag is over on the fake clock; nothing slept for real")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := clk.Now()
+	assert.ErrorIs(t, clk.Sleep(ctx, time.Hour), context.Canceled)
+	assert.Equal(t, before, clk.Now(), "a cancelled wait does not move the clock")
+}
