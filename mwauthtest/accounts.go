@@ -34,6 +34,10 @@ type Account struct {
 	// When set, clientlogin asks for an OATHToken after the password
 	// (status UI) and main-account action=login answers Aborted.
 	TOTPSecret string
+	// RecoveryCodes are OATHAuth recovery codes (scratch tokens), each
+	// accepted once as an OATHToken by a MediaWiki 1.43 server; a 1.39
+	// server refuses them, as Debian's 1.39 build does.
+	RecoveryCodes []string
 }
 
 // DefaultAccounts returns the accounts of the project's local MediaWiki
@@ -45,7 +49,8 @@ type Account struct {
 //	1 Admin        Admin-localwiki-pass-1    sysop, bureaucrat, interface-admin; Admin@localbot
 //	3 BotUser      BotUser-localwiki-pass-1  bot; BotUser@localbot
 //	4 Alice        Alice-localwiki-pass-1
-//	5 TwoFAUser    TwoFA-localwiki-pass-1    TOTP secret LOCALWIKI2FATEST; TwoFAUser@localbot
+//	5 TwoFAUser    TwoFA-localwiki-pass-1    TOTP secret LOCALWIKI2FATEST; TwoFAUser@localbot;
+//	                                         recovery codes SCRATCHTOKENAAAA, ...BBBB, ...CCCC
 //	6 CaptchaUser  Captcha-localwiki-pass-1
 //	7 ThrottleUser Throttle-localwiki-pass-1
 //
@@ -62,8 +67,9 @@ func DefaultAccounts() []Account {
 			BotPasswords: map[string]string{"localbot": "botuserbotpassword0123456789abcd"}},
 		{Name: "Alice", ID: 4, Password: "Alice-localwiki-pass-1"},
 		{Name: "TwoFAUser", ID: 5, Password: "TwoFA-localwiki-pass-1",
-			TOTPSecret:   "LOCALWIKI2FATEST",
-			BotPasswords: map[string]string{"localbot": "twofabotpassword0123456789abcdef"}},
+			TOTPSecret:    "LOCALWIKI2FATEST",
+			RecoveryCodes: []string{"SCRATCHTOKENAAAA", "SCRATCHTOKENBBBB", "SCRATCHTOKENCCCC"},
+			BotPasswords:  map[string]string{"localbot": "twofabotpassword0123456789abcdef"}},
 		{Name: "CaptchaUser", ID: 6, Password: "Captcha-localwiki-pass-1"},
 		{Name: "ThrottleUser", ID: 7, Password: "Throttle-localwiki-pass-1"},
 	}
@@ -76,8 +82,9 @@ type user struct {
 	password     string
 	groups       []string // explicit, sorted
 	botPasswords map[string]string
-	totpKey      []byte // nil: no two-factor
-	rememberTok  string // value of the <prefix>Token cookie
+	totpKey      []byte   // nil: no two-factor
+	recovery     []string // unused OATHAuth recovery codes
+	rememberTok  string   // value of the <prefix>Token cookie
 	editCount    int
 }
 
@@ -108,16 +115,17 @@ func (u *user) effectiveGroups() []string {
 	return append(g, "*", "user", "autoconfirmed")
 }
 
-// groupRights lists the rights of each group in the order MediaWiki
-// 1.39 (with OATHAuth and ConfirmEdit) grants them.
-var groupRights = map[string][]string{
+// groupRights139 lists the rights of each group in the order MediaWiki
+// 1.39 (with OATHAuth and ConfirmEdit) grants them, as the local test
+// wiki lists them.
+var groupRights139 = map[string][]string{
 	"*": {"createaccount", "read", "edit", "createpage", "createtalk", "writeapi",
 		"viewmywatchlist", "editmywatchlist", "viewmyprivateinfo", "editmyprivateinfo", "editmyoptions"},
 	"user": {"move", "move-subpages", "move-rootuserpages", "move-categorypages", "movefile",
 		"read", "edit", "createpage", "createtalk", "writeapi", "viewmywatchlist", "editmywatchlist",
-		"viewmyprivateinfo", "editmyprivateinfo", "editmyoptions", "minoredit", "editmyusercss",
-		"editmyuserjson", "editmyuserjs", "purge", "sendemail", "applychangetags", "changetags",
-		"editcontentmodel", "oathauth-enable"},
+		"viewmyprivateinfo", "editmyprivateinfo", "editmyoptions", "upload", "reupload", "reupload-shared",
+		"minoredit", "editmyusercss", "editmyuserjson", "editmyuserjs", "editmyuserjsredirect", "purge",
+		"sendemail", "applychangetags", "changetags", "editcontentmodel", "oathauth-enable"},
 	"autoconfirmed": {"autoconfirmed", "editsemiprotected"},
 	"bot": {"bot", "autoconfirmed", "editsemiprotected", "nominornewtalk", "autopatrol",
 		"suppressredirect", "apihighlimits", "writeapi", "skipcaptcha"},
@@ -130,24 +138,52 @@ var groupRights = map[string][]string{
 		"autoconfirmed", "editsemiprotected", "ipblock-exempt", "blockemail", "markbotedits",
 		"apihighlimits", "browsearchive", "noratelimit", "movefile", "unblockself",
 		"suppressredirect", "mergehistory", "managechangetags", "deletechangetags",
-		"oathauth-verify-user", "skipcaptcha"},
+		"oathauth-disable-for-user", "oathauth-verify-user", "oathauth-view-log", "skipcaptcha"},
 }
 
-// notGrantable are rights that no bot-password grant carries; a
-// bot-password session does not have them.
+// groupRights143 is groupRights139 as MediaWiki 1.43 changed it: writeapi
+// and the user group's purge are gone, the watchlist rights moved from
+// "*" to the end of "user", and bureaucrats can rename users.
+var groupRights143 = func() map[string][]string {
+	m := map[string][]string{}
+	for g, rights := range groupRights139 {
+		for _, r := range rights {
+			if r == "writeapi" || g == "user" && r == "purge" ||
+				(g == "*" || g == "user") && (r == "viewmywatchlist" || r == "editmywatchlist") {
+				continue
+			}
+			if g == "user" && r == "oathauth-enable" {
+				m[g] = append(m[g], "viewmywatchlist", "editmywatchlist")
+			}
+			m[g] = append(m[g], r)
+		}
+	}
+	m["bureaucrat"] = append(m["bureaucrat"], "renameuser")
+	return m
+}()
+
+// notGrantable are rights that no bot-password or OAuth grant carries; a
+// session made by either does not have them.
 var notGrantable = map[string]bool{
 	"userrights": true, "editmyprivateinfo": true, "oathauth-enable": true,
 	"unblockself": true, "managechangetags": true, "deletechangetags": true,
+	"editmyuserjsredirect": true, "oathauth-disable-for-user": true, "oathauth-view-log": true,
+	"renameuser": true,
 }
 
-// rights returns the user's rights (anonymous when u is nil), restricted
-// to grantable rights for bot-password sessions.
-func (u *user) rights(botPassword bool) []string {
+// rights returns the user's rights (anonymous when u is nil) on the
+// given version, restricted to grantable rights for sessions made by a
+// bot password or an OAuth consumer (restricted).
+func (u *user) rights(restricted bool, v Version) []string {
+	table := groupRights143
+	if v == MediaWiki139 {
+		table = groupRights139
+	}
 	seen := map[string]bool{}
 	var out []string
 	for _, g := range u.effectiveGroups() {
-		for _, r := range groupRights[g] {
-			if seen[r] || botPassword && notGrantable[r] {
+		for _, r := range table[g] {
+			if seen[r] || restricted && notGrantable[r] {
 				continue
 			}
 			seen[r] = true
@@ -157,8 +193,8 @@ func (u *user) rights(botPassword bool) []string {
 	return out
 }
 
-func (u *user) hasRight(right string, botPassword bool) bool {
-	for _, r := range u.rights(botPassword) {
+func (u *user) hasRight(right string, restricted bool, v Version) bool {
+	for _, r := range u.rights(restricted, v) {
 		if r == right {
 			return true
 		}
@@ -204,6 +240,7 @@ func newUsers(accounts []Account) ([]*user, map[string]*user) {
 			}
 			u.totpKey = key
 		}
+		u.recovery = append([]string(nil), a.RecoveryCodes...)
 		list = append(list, u)
 		byName[name] = u
 	}

@@ -107,12 +107,14 @@ func parseOrdered(s string, fn func(k, v string)) {
 
 // apiErr is an API error (ApiUsageException).
 type apiErr struct {
-	code    string
-	m       msg
-	module  string
-	data    obj
-	status  int
-	headers map[string]string
+	code     string
+	m        msg
+	module   string
+	noModule bool // errors raised outside any module (Extension:OAuth's) have no module member
+	data     obj
+	status   int
+	headers  map[string]string
+	more     []*apiErr // further errors of the same status (dieStatus with several)
 }
 
 func newErr(module, code string, m msg) *apiErr { return &apiErr{code: code, m: m, module: module} }
@@ -373,7 +375,7 @@ func (c *call) run() *apiErr {
 			return newErr("main", "assertuserfailed", newMsg("apierror-assertuserfailed"))
 		}
 	case "bot":
-		if !u.hasRight("bot", c.sess.kind == kindBotPassword) {
+		if !u.hasRight("bot", c.sess.restricted(), c.s.cfg.version) {
 			return newErr("main", "assertbotfailed", newMsg("apierror-assertbotfailed"))
 		}
 	}
@@ -415,6 +417,9 @@ func (c *call) run() *apiErr {
 	if mod.mustPost && c.r.Method != http.MethodPost {
 		return newErr("main", "mustbeposted", newMsg("apierror-mustbeposted", mod.name))
 	}
+	if err := c.checkMaxLag(); err != nil {
+		return err
+	}
 
 	if err := mod.exec(c); err != nil {
 		return err
@@ -432,6 +437,41 @@ func (c *call) run() *apiErr {
 			listParam{items: unused, typ: "comma"}, len(unused)), nil)
 	}
 	return nil
+}
+
+// checkMaxLag is ApiMain::checkMaxLag against the lag of SetLag.
+func (c *call) checkMaxLag() *apiErr {
+	v, ok := c.p.m["maxlag"]
+	if !ok || c.s.lag <= 0 || !c.now.Before(c.s.lagUntil) {
+		return nil
+	}
+	maxLag, _ := strconv.Atoi(v.value)
+	lag := int(c.s.lag / time.Second)
+	if float64(c.s.lag)/float64(time.Second) <= float64(maxLag) {
+		return nil
+	}
+	e := newErr("main", "maxlag", newMsg("apierror-maxlag-generic", lag))
+	e.data = obj{{k: "host", v: "localhost"}, {k: "lag", v: lag}, {k: "type", v: "db"}}
+	e.headers = map[string]string{"Retry-After": strconv.Itoa(max(maxLag, 5)), "X-Database-Lag": strconv.Itoa(lag)}
+	return e
+}
+
+// versioned marks a message for the server's version's texts.
+func (c *call) versioned(m msg) msg {
+	m.v143 = c.v143()
+	return m
+}
+
+// v143 reports whether the server answers as MediaWiki 1.43.
+func (c *call) v143() bool { return c.s.cfg.version == MediaWiki143 }
+
+// rawKey is the key of a message in the raw formats: a RawMessage is
+// "$1" in 1.39 and "rawmessage" in 1.43.
+func (c *call) rawKey(m msg) string {
+	if m.key == "$1" && c.v143() {
+		return "rawmessage"
+	}
+	return m.key
 }
 
 func badValue(module, name, value string) *apiErr {
@@ -457,6 +497,7 @@ func (c *call) addDeprecation(module string, m msg, feature string) {
 // fmtMessage formats a message for the non-BC error formats (errors,
 // warnings and the action=login reason).
 func (c *call) fmtMessage(code string, m msg, data obj) obj {
+	m = c.versioned(m)
 	o := obj{{k: "code", v: code}}
 	switch c.errfmt {
 	case "plaintext":
@@ -466,7 +507,7 @@ func (c *call) fmtMessage(code string, m msg, data obj) obj {
 	case "html":
 		o.addContent("html", m.html())
 	case "raw":
-		o.add("key", m.key)
+		o.add("key", c.rawKey(m))
 		o.add("params", m.rawParams())
 	}
 	if data != nil {
@@ -538,7 +579,11 @@ func (c *call) respond(err *apiErr) *response {
 	}
 	status := http.StatusOK
 	if err != nil {
-		h.Set("MediaWiki-API-Error", err.code)
+		codes := []string{err.code}
+		for _, e := range err.more {
+			codes = append(codes, e.code)
+		}
+		h.Set("MediaWiki-API-Error", strings.Join(codes, ", "))
 		for k, v := range err.headers {
 			h.Set(k, v)
 		}
@@ -551,9 +596,15 @@ func (c *call) respond(err *apiErr) *response {
 			e.addContent("docref", c.docref())
 			top.add("error", e)
 		} else {
-			e := c.fmtMessage(err.code, err.m, err.data)
-			e.add("module", err.module)
-			top.add("errors", []any{e})
+			var list []any
+			for _, x := range append([]*apiErr{err}, err.more...) {
+				e := c.fmtMessage(x.code, x.m, x.data)
+				if !x.noModule {
+					e.add("module", x.module)
+				}
+				list = append(list, e)
+			}
+			top.add("errors", list)
 			top.addContent("docref", c.docref())
 		}
 		if v, ok := c.p.m["requestid"]; ok {

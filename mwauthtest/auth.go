@@ -2,6 +2,7 @@ package mwauthtest
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"math/big"
 	"net/http"
 	"net/url"
@@ -400,7 +401,7 @@ func (c *call) continueAuth(reqs []*authReq) authResult {
 			if c.s.count(c.s.badOATH, u.name) >= oathLimit {
 				return ui(newMsg("oathauth-throttled", durationParam(oathWindow/time.Second)))
 			}
-			if !c.verifyTOTP(u, r.vals["OATHToken"]) {
+			if !c.verifyTOTP(u, r.vals["OATHToken"]) && !c.useRecoveryCode(u, r.vals["OATHToken"]) {
 				c.s.incr(c.s.badOATH, u.name, oathWindow)
 				return ui(newMsg("oathauth-login-failed"))
 			}
@@ -436,6 +437,26 @@ func (c *call) verifyTOTP(u *user, code string) bool {
 	return false
 }
 
+// useRecoveryCode accepts and spends one of the user's recovery codes
+// (OATHAuth's scratch tokens) on MediaWiki 1.43; the write it causes
+// makes MediaWiki pin the client to the primary data centre for a few
+// seconds with the UseDC cookie. Debian's 1.39 build never accepts one.
+func (c *call) useRecoveryCode(u *user, code string) bool {
+	if !c.v143() {
+		return false
+	}
+	code = strings.Join(strings.Fields(code), "")
+	for i, rc := range u.recovery {
+		if subtle.ConstantTimeCompare([]byte(rc), []byte(code)) == 1 {
+			u.recovery = append(u.recovery[:i:i], u.recovery[i+1:]...)
+			c.setCookie(&http.Cookie{Name: "UseDC", Value: "master", Expires: c.now.Add(useDCTTL).UTC(),
+				MaxAge: int(useDCTTL / time.Second)})
+			return true
+		}
+	}
+	return false
+}
+
 // autoCreate creates an account for a user that an SSO login brought in.
 func (s *Server) autoCreate(name string) *user {
 	id := 1
@@ -459,14 +480,15 @@ func validMessageFormat(v string) bool {
 }
 
 // fmtAuthMessage is ApiAuthManagerHelper::formatMessage.
-func fmtAuthMessage(o *obj, key string, m msg, mf string) {
+func (c *call) fmtAuthMessage(o *obj, key string, m msg, mf string) {
+	m = c.versioned(m)
 	switch mf {
 	case "wikitext":
 		o.add(key, m.wikitext())
 	case "html":
 		o.add(key, m.html())
 	case "raw":
-		o.add(key, obj{{k: "key", v: m.key}, {k: "params", v: m.rawParams()}})
+		o.add(key, obj{{k: "key", v: c.rawKey(m)}, {k: "params", v: m.rawParams()}})
 	}
 }
 
@@ -475,28 +497,28 @@ func (c *call) formatRequests(reqs []*authReq, mf string, merge bool) ([]any, ob
 	list := []any{}
 	for _, r := range reqs {
 		o := obj{{k: "id", v: r.id}, {k: "metadata", v: append(obj{}, r.metadata...)}, {k: "required", v: r.required}}
-		fmtAuthMessage(&o, "provider", r.provider, mf)
-		fmtAuthMessage(&o, "account", r.account, mf)
+		c.fmtAuthMessage(&o, "provider", r.provider, mf)
+		c.fmtAuthMessage(&o, "account", r.account, mf)
 		if !merge {
-			o.add("fields", formatFields(r.fields, mf))
+			o.add("fields", c.formatFields(r.fields, mf))
 		}
 		list = append(list, o)
 	}
 	if !merge {
 		return list, nil
 	}
-	return list, formatFields(mergeFieldInfo(reqs), mf)
+	return list, c.formatFields(mergeFieldInfo(reqs), mf)
 }
 
-func formatFields(fields []fieldInfo, mf string) obj {
+func (c *call) formatFields(fields []fieldInfo, mf string) obj {
 	out := obj{}
 	for _, f := range fields {
 		o := obj{{k: "type", v: f.typ}}
 		if f.value != nil {
 			o.add("value", *f.value)
 		}
-		fmtAuthMessage(&o, "label", f.label, mf)
-		fmtAuthMessage(&o, "help", f.help, mf)
+		c.fmtAuthMessage(&o, "label", f.label, mf)
+		c.fmtAuthMessage(&o, "help", f.help, mf)
 		o.add("optional", f.optional)
 		o.add("sensitive", f.sensitive)
 		out.add(f.name, o)
@@ -568,7 +590,7 @@ func (c *call) formatAuthResponse(res authResult, mf string, merge bool) obj {
 	}
 	switch res.status {
 	case "FAIL", "UI", "RESTART":
-		fmtAuthMessage(&o, "message", *res.m, mf)
+		c.fmtAuthMessage(&o, "message", *res.m, mf)
 		o.add("messagecode", messageCode(*res.m))
 	}
 	if res.status == "FAIL" || res.status == "RESTART" {

@@ -12,6 +12,7 @@ import (
 type msg struct {
 	key    string
 	params []any
+	v143   bool // use the MediaWiki 1.43 text where it differs (messages143)
 }
 
 func newMsg(key string, params ...any) msg { return msg{key: key, params: params} }
@@ -71,6 +72,14 @@ var messages = map[string]string{
 	"apiwarn-deprecation-login-token":       "Fetching a token via <kbd>action=login</kbd> is deprecated. Use <kbd>action=query&meta=tokens&type=login</kbd> instead.",
 	"apiwarn-deprecation-login-botpw":       "Main-account login via <kbd>action=login</kbd> is deprecated and may stop working without warning. To continue login with <kbd>action=login</kbd>, see [[Special:BotPasswords]]. To safely continue using main-account login, see <kbd>action=clientlogin</kbd>.",
 	"cannotlogoutnow-text":                  "Logging out is not possible when using $1.",
+	"apierror-mustbeloggedin-generic":       "You must be logged in.",
+	"apierror-pagecannotexist":              "Namespace doesn't allow actual pages.",
+	"apierror-badmd5":                       "The supplied MD5 hash was incorrect.",
+	"protectednamespace-interface":          "This page provides interface text for the software on this wiki, and is protected to prevent abuse. To add or change translations for all wikis, please use [https://translatewiki.net/ translatewiki.net], the MediaWiki localisation project.",
+	"sitecssprotected":                      "You do not have permission to edit this CSS page because it may affect all visitors.",
+	"sitejsonprotected":                     "You do not have permission to edit this JSON page because it may affect all visitors.",
+	"sitejsprotected":                       "You do not have permission to edit this JavaScript page because it may affect all visitors.",
+	"apierror-badmodule-badsubmodule":       "The module <var>$1</var> does not have a submodule \"$2\".",
 
 	// ApiLogin
 	"api-login-fail-aborted":            "Authentication requires user interaction, which is not supported by <kbd>action=login</kbd>. To be able to login with <kbd>action=login</kbd>, see [[Special:BotPasswords]]. To continue using main-account login, see <kbd>[[Special:ApiHelp/clientlogin|action=clientlogin]]</kbd>.",
@@ -120,6 +129,18 @@ var messages = map[string]string{
 	// OAuth extension
 	"mwoauth-invalid-authorization":              "The authorization headers in your request are not valid: $1",
 	"mwoauth-invalid-authorization-invalid-user": "The authorization headers in your request are for a user that does not exist here",
+	"mwoauth-invalid-access-token":               "No approved grant was found for that authorization token.",
+}
+
+// messages143 holds the texts that MediaWiki 1.43.9 and its bundled
+// extensions changed, as recorded from a real 1.43 wiki.
+var messages143 = map[string]string{
+	"oathauth-auth-ui": "Please enter a code from your two-factor authentication application (such as " +
+		"[https://www.authy.com/ Authy], [https://freeotp.github.io/ FreeOTP], " +
+		"[https://support.google.com/accounts/answer/1066447 Google Authenticator], " +
+		"[https://www.microsoft.com/en-us/security/mobile-authenticator-app Microsoft Authenticator] or " +
+		"[https://1password.com/ 1Password]).",
+	"oathauth-throttled": "Too many attempts! please wait a few minutes",
 }
 
 var pluralRE = regexp.MustCompile(`\{\{PLURAL:\$(\d+)\|([^|}]*)\|([^|}]*)\}\}`)
@@ -192,6 +213,9 @@ func (m msg) rawParams() []any {
 // as ⧼key⧽, like MediaWiki.
 func (m msg) wikitext() string {
 	tpl, ok := messages[m.key]
+	if t, ok143 := messages143[m.key]; ok143 && m.v143 {
+		tpl = t
+	}
 	if m.key == "$1" {
 		tpl, ok = "$1", true
 	}

@@ -1,14 +1,19 @@
 package mwauthtest
 
 import (
+	"crypto/md5"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // module describes an API module the way ApiMain sees it.
 type module struct {
 	name       string
+	prefix     string // parameter prefix, as paraminfo reports it
 	params     []string
 	mustPost   bool
 	write      bool   // isWriteMode: fails on a read-only wiki
@@ -26,9 +31,9 @@ func init() {
 			params: []string{"prop", "list", "meta", "indexpageids", "export", "exportnowrap",
 				"exportschema", "iwurl", "continue", "rawcontinue", "titles", "pageids", "revids",
 				"generator", "redirects", "converttitles"}},
-		"login": {name: "login", mustPost: true, write: true, exec: execLogin,
+		"login": {name: "login", prefix: "lg", mustPost: true, write: true, exec: execLogin,
 			params: []string{"lgname", "lgpassword", "lgdomain", "lgtoken"}},
-		"clientlogin": {name: "clientlogin", mustPost: true, write: true, tokenType: "login",
+		"clientlogin": {name: "clientlogin", prefix: "login", mustPost: true, write: true, tokenType: "login",
 			tokenParam: "logintoken", validate: validateClientLogin, exec: execClientLogin,
 			params: []string{"loginrequests", "loginmessageformat", "loginmergerequestfields",
 				"loginpreservestate", "loginreturnurl", "logincontinue", "logintoken"}},
@@ -45,6 +50,8 @@ func init() {
 				"returnto", "returntoquery", "returntoanchor", "captchaword", "captchaid", "token"}},
 		"help": {name: "help", exec: execHelp,
 			params: []string{"modules", "submodules", "recursivesubmodules", "wrap", "toc"}},
+		"paraminfo": {name: "paraminfo", exec: execParamInfo,
+			params: []string{"modules", "helpformat", "querymodules", "mainmodule", "pagesetmodule", "formatmodules"}},
 	}
 }
 
@@ -151,7 +158,6 @@ func metaUserInfo(c *call, q *obj) {
 			listParam{items: unknown, typ: "comma"}, len(unknown)), nil)
 	}
 	u := c.sess.user
-	bp := c.sess.kind == kindBotPassword
 	var o obj
 	if u == nil {
 		o.add("id", 0)
@@ -184,7 +190,7 @@ func metaUserInfo(c *call, q *obj) {
 		}
 	}
 	if props["rights"] {
-		o.add("rights", u.rights(bp))
+		o.add("rights", u.rights(c.sess.restricted(), c.s.cfg.version))
 	}
 	if props["changeablegroups"] {
 		o.add("changeablegroups", obj{{k: "add", v: []any{}}, {k: "remove", v: []any{}},
@@ -298,11 +304,17 @@ func (c *call) securityStatus() string {
 }
 
 func metaSiteInfo(c *call, q *obj) {
-	var unknown []string
+	var props, unknown []string
 	for _, v := range splitMulti(c.p.val("siprop")) {
-		if v != "general" {
+		switch v {
+		case "general", "namespaces", "namespacealiases":
+			props = append(props, v)
+		default:
 			unknown = append(unknown, v)
 		}
+	}
+	if _, ok := c.p.m["siprop"]; !ok {
+		props = []string{"general"}
 	}
 	for _, k := range []string{"sifilteriw", "sishowalldb", "sinumberingroup", "siinlanguagecode"} {
 		c.p.val(k)
@@ -311,19 +323,61 @@ func metaSiteInfo(c *call, q *obj) {
 		c.warn("query+siteinfo", "unrecognizedvalues", newMsg("apiwarn-unrecognizedvalues", "siprop",
 			listParam{items: unknown, typ: "comma"}, len(unknown)), nil)
 	}
+	for _, prop := range props {
+		switch prop {
+		case "general":
+			q.add("general", c.siteGeneral())
+		case "namespaces":
+			var o obj
+			for _, ns := range namespaces {
+				var n obj
+				n.add("id", ns.id)
+				n.add("case", "first-letter")
+				n.addContent("name", ns.name)
+				n.add("subpages", ns.subpages)
+				if ns.id != 0 {
+					n.add("canonical", ns.canonical)
+				}
+				n.add("content", ns.id == 0)
+				n.add("nonincludable", false)
+				if ns.protection != "" {
+					n.add("namespaceprotection", ns.protection)
+				}
+				o.add(strconv.Itoa(ns.id), n)
+			}
+			q.add("namespaces", o)
+		case "namespacealiases":
+			list := []any{}
+			for _, a := range namespaceAliases {
+				var n obj
+				n.add("id", a.id)
+				n.addContent("alias", a.alias)
+				list = append(list, n)
+			}
+			q.add("namespacealiases", list)
+		}
+	}
+}
+
+// siteGeneral is siprop=general, as the local test wiki answers it.
+func (c *call) siteGeneral() obj {
 	server := serverOf(c.apiURL)
 	script := strings.TrimSuffix(strings.TrimPrefix(c.apiURL, server), "/api.php")
+	generator, php, sqlite := "MediaWiki 1.43.9", "8.4.27", "3.46.1"
+	if !c.v143() {
+		generator, php, sqlite = "MediaWiki 1.39.17", "8.2.29", "3.40.1"
+	}
 	var g obj
 	g.add("mainpage", "Main Page")
-	g.add("base", server+script+"/index.php?title=Main_Page")
+	g.add("base", server+script+"/index.php/Main_Page")
 	g.add("sitename", "LocalWiki")
 	g.add("mainpageisdomainroot", false)
 	g.add("logo", server+script+"/resources/assets/change-your-logo.svg")
-	g.add("generator", "MediaWiki 1.39.17")
-	g.add("phpversion", "8.2.29")
+	g.add("generator", generator)
+	g.add("phpversion", php)
 	g.add("phpsapi", "cli-server")
 	g.add("dbtype", "sqlite")
-	g.add("dbversion", "3.40.1")
+	g.add("dbversion", sqlite)
 	g.add("langconversion", true)
 	g.add("linkconversion", true)
 	g.add("titleconversion", true)
@@ -331,7 +385,7 @@ func metaSiteInfo(c *call, q *obj) {
 	g.add("linkprefix", "")
 	g.add("linktrail", "/^([a-z]+)(.*)$/sD")
 	g.add("legaltitlechars", " %!\"$&'()*,\\-.\\/0-9:;=?@A-Z\\\\^_`a-z~\\x80-\\xFF+")
-	g.add("invalidusernamechars", "@:>=")
+	g.add("invalidusernamechars", "@:>")
 	g.add("case", "first-letter")
 	g.add("lang", "en")
 	g.add("fallback", []any{})
@@ -345,7 +399,7 @@ func metaSiteInfo(c *call, q *obj) {
 	g.add("maxarticlesize", 2097152)
 	g.add("timezone", "UTC")
 	g.add("timeoffset", 0)
-	g.add("articlepath", script+"/index.php?title=$1")
+	g.add("articlepath", script+"/index.php/$1")
 	g.add("scriptpath", script)
 	g.add("script", script+"/index.php")
 	g.add("variantarticlepath", false)
@@ -357,16 +411,131 @@ func metaSiteInfo(c *call, q *obj) {
 	g.add("uploadsenabled", false)
 	g.add("maxuploadsize", 104857600)
 	g.add("minuploadchunksize", 1024)
-	g.add("thumblimits", []any{120, 150, 180, 200, 250, 300})
-	g.add("imagelimits", []any{})
 	g.add("favicon", server+"/favicon.ico")
 	g.add("centralidlookupprovider", "local")
 	g.add("allcentralidlookupproviders", []string{"local"})
 	g.add("interwikimagic", true)
 	g.add("magiclinks", obj{{k: "ISBN", v: false}, {k: "PMID", v: false}, {k: "RFC", v: false}})
 	g.add("categorycollation", "uppercase")
-	g.add("citeresponsivereferences", true)
-	q.add("general", g)
+	return g
+}
+
+// namespace is a namespace of the local test wiki.
+type namespace struct {
+	id              int
+	name, canonical string
+	subpages        bool
+	protection      string // $wgNamespaceProtection
+}
+
+var namespaces = []namespace{
+	{id: -2, name: "Media", canonical: "Media"},
+	{id: -1, name: "Special", canonical: "Special"},
+	{id: 0},
+	{id: 1, name: "Talk", canonical: "Talk", subpages: true},
+	{id: 2, name: "User", canonical: "User", subpages: true},
+	{id: 3, name: "User talk", canonical: "User talk", subpages: true},
+	{id: 4, name: "LocalWiki", canonical: "Project", subpages: true},
+	{id: 5, name: "LocalWiki talk", canonical: "Project talk", subpages: true},
+	{id: 6, name: "File", canonical: "File"},
+	{id: 7, name: "File talk", canonical: "File talk", subpages: true},
+	{id: 8, name: "MediaWiki", canonical: "MediaWiki", subpages: true, protection: "editinterface"},
+	{id: 9, name: "MediaWiki talk", canonical: "MediaWiki talk", subpages: true},
+	{id: 10, name: "Template", canonical: "Template", subpages: true},
+	{id: 11, name: "Template talk", canonical: "Template talk", subpages: true},
+	{id: 12, name: "Help", canonical: "Help", subpages: true},
+	{id: 13, name: "Help talk", canonical: "Help talk", subpages: true},
+	{id: 14, name: "Category", canonical: "Category"},
+	{id: 15, name: "Category talk", canonical: "Category talk", subpages: true},
+}
+
+var namespaceAliases = []struct {
+	id    int
+	alias string
+}{{6, "Image"}, {7, "Image talk"}}
+
+const nsMediaWiki = 8
+
+// parseTitle splits a page title into its namespace and the canonical
+// full title, the way Title::newFromText does for the titles the fake
+// meets. ok is false for an invalid title.
+func parseTitle(t string) (ns int, full string, ok bool) {
+	t = strings.TrimSpace(strings.ReplaceAll(t, "_", " "))
+	for strings.Contains(t, "  ") {
+		t = strings.ReplaceAll(t, "  ", " ")
+	}
+	if t == "" || strings.ContainsAny(t, "#<>[]|{}\n\r\t") {
+		return 0, "", false
+	}
+	if prefix, rest, found := strings.Cut(t, ":"); found {
+		prefix = strings.TrimSpace(prefix)
+		for _, n := range namespaces {
+			names := []string{n.name, n.canonical}
+			for _, a := range namespaceAliases {
+				if a.id == n.id {
+					names = append(names, a.alias)
+				}
+			}
+			for _, name := range names {
+				if n.id != 0 && strings.EqualFold(name, prefix) {
+					rest = upperFirst(strings.TrimSpace(rest))
+					if rest == "" {
+						return 0, "", false
+					}
+					return n.id, n.name + ":" + rest, true
+				}
+			}
+		}
+	}
+	return 0, upperFirst(t), true
+}
+
+func upperFirst(s string) string {
+	r, size := utf8.DecodeRuneInString(s)
+	if size == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[size:]
+}
+
+// contentModel is the default content model of a page.
+func contentModel(ns int, title string) string {
+	if ns == nsMediaWiki {
+		switch {
+		case strings.HasSuffix(title, ".js"):
+			return "javascript"
+		case strings.HasSuffix(title, ".css"):
+			return "css"
+		case strings.HasSuffix(title, ".json"):
+			return "json"
+		}
+	}
+	return "wikitext"
+}
+
+// editPermissionErrors is PermissionManager's namespace and site-config
+// checks for editing a page: every error, in MediaWiki's order.
+func (c *call) editPermissionErrors(ns int, title string) []*apiErr {
+	if ns != nsMediaWiki {
+		return nil
+	}
+	has := func(right string) bool {
+		return c.sess.user.hasRight(right, c.sess.restricted(), c.s.cfg.version)
+	}
+	var errs []*apiErr
+	if !has("editinterface") {
+		errs = append(errs, newErr("edit", "protectednamespace-interface", newMsg("protectednamespace-interface")))
+	}
+	for _, x := range []struct{ model, right, key string }{
+		{"javascript", "editsitejs", "sitejsprotected"},
+		{"css", "editsitecss", "sitecssprotected"},
+		{"json", "editsitejson", "sitejsonprotected"},
+	} {
+		if contentModel(ns, title) == x.model && !has(x.right) {
+			errs = append(errs, newErr("edit", x.key, newMsg(x.key)))
+		}
+	}
+	return errs
 }
 
 // serverOf returns the scheme://host[:port] part of an absolute URL.
@@ -397,6 +566,11 @@ func execLogout(c *call) *apiErr {
 	case kindOAuth:
 		return newErr("logout", "cannotlogout", newMsg("cannotlogoutnow-text", c.sess.providerName()))
 	default:
+		if c.sess.user == nil && c.v143() {
+			// 1.43's ApiLogout: nothing to do, and no cookie is touched.
+			c.warn("logout", "notloggedin", newMsg("apierror-mustbeloggedin-generic"), nil)
+			return nil
+		}
 		c.logoutSession()
 	}
 	return nil
@@ -451,15 +625,6 @@ type page struct {
 	ts    time.Time
 }
 
-// canonicalTitle normalizes a page title like a user name (the rules
-// the fake needs are the same: spaces, first letter, illegal characters).
-func canonicalTitle(t string) string {
-	if isIP(strings.TrimSpace(t)) {
-		return strings.TrimSpace(t)
-	}
-	return canonicalName(t)
-}
-
 // checkEditTarget is ApiEdit's requireOnlyOneParameter(title, pageid).
 func checkEditTarget(c *call) *apiErr {
 	title, hasTitle := c.p.get("title")
@@ -472,7 +637,7 @@ func checkEditTarget(c *call) *apiErr {
 		return newErr("edit", "missingparam", newMsg("apierror-missingparam-one-of",
 			listParam{items: []string{"<var>title</var>", "<var>pageid</var>"}, typ: "text"}, 2))
 	}
-	if hasTitle && canonicalTitle(title) == "" {
+	if _, _, ok := parseTitle(title); hasTitle && !ok {
 		return newErr("edit", "invalidtitle", newMsg("apierror-invalidtitle", title))
 	}
 	if hasID {
@@ -500,11 +665,14 @@ func execEdit(c *call) *apiErr {
 			return newErr("edit", "nosuchpageid", newMsg("apierror-nosuchpageid", v))
 		}
 	}
-	title := canonicalTitle(p.val("title"))
+	ns, title, _ := parseTitle(p.val("title"))
 	if pg != nil {
-		title = pg.title
+		ns, title, _ = parseTitle(pg.title)
 	} else {
 		pg = c.s.pages[title]
+	}
+	if ns < 0 {
+		return newErr("edit", "pagecannotexist", newMsg("apierror-pagecannotexist"))
 	}
 	text, hasText := p.get("text")
 	pre, hasPre := p.get("prependtext")
@@ -512,6 +680,20 @@ func execEdit(c *call) *apiErr {
 	if !hasText && !hasPre && !hasApp {
 		return newErr("edit", "missingparam", newMsg("apierror-missingparam-at-least-one-of",
 			listParam{items: []string{"<var>text</var>", "<var>appendtext</var>", "<var>prependtext</var>", "<var>undo</var>"}, typ: "text"}, 4))
+	}
+	if errs := c.editPermissionErrors(ns, title); len(errs) > 0 {
+		errs[0].more = errs[1:]
+		return errs[0]
+	}
+	if sum, ok := p.get("md5"); ok {
+		hashed := text
+		if !hasText {
+			hashed = pre + app
+		}
+		h := md5.Sum([]byte(hashed))
+		if !strings.EqualFold(sum, hex.EncodeToString(h[:])) {
+			return newErr("edit", "badmd5", newMsg("apierror-badmd5"))
+		}
 	}
 	if pg == nil && p.flag("nocreate") {
 		return newErr("edit", "missingtitle", newMsg("apierror-missingtitle"))
@@ -532,7 +714,7 @@ func execEdit(c *call) *apiErr {
 		o.add("result", "Success")
 		o.add("pageid", pg.id)
 		o.add("title", pg.title)
-		o.add("contentmodel", "wikitext")
+		o.add("contentmodel", contentModel(ns, pg.title))
 		o.add("nochange", true)
 		o.add("watched", false)
 		c.result.add("edit", o)
@@ -555,7 +737,7 @@ func execEdit(c *call) *apiErr {
 	o.add("result", "Success")
 	o.add("pageid", pg.id)
 	o.add("title", pg.title)
-	o.add("contentmodel", "wikitext")
+	o.add("contentmodel", contentModel(ns, pg.title))
 	o.add("oldrevid", oldRev)
 	o.add("newrevid", pg.rev)
 	o.add("newtimestamp", pg.ts.Format("2006-01-02T15:04:05Z"))
@@ -568,8 +750,80 @@ func execHelp(c *call) *apiErr {
 	var h obj
 	h.add("mime", "text/html")
 	h.add("help", "<!DOCTYPE html><html><body><h1>MediaWiki API help</h1><p>This is the fake "+
-		"MediaWiki 1.39 Action API of mwauthtest. It implements action=query (meta=tokens, userinfo, "+
-		"authmanagerinfo, siteinfo), login, clientlogin, logout, checktoken and edit.</p></body></html>")
+		"MediaWiki "+string(c.s.cfg.version)+" Action API of mwauthtest. It implements action=query "+
+		"(meta=tokens, userinfo, authmanagerinfo, siteinfo), login, clientlogin, logout, checktoken, "+
+		"edit and paraminfo.</p></body></html>")
 	c.result.add("help", h)
 	return nil
 }
+
+// execParamInfo is a minimal action=paraminfo: for each module of
+// "modules" (action modules and query+<meta> submodules the fake has),
+// its name, path, group, prefix, whether it must be POSTed, and its
+// parameters, the token one with its tokentype. Types, limits and help
+// texts are left out.
+func execParamInfo(c *call) *apiErr {
+	var list []any
+	for _, path := range splitMulti(c.p.val("modules")) {
+		var o obj
+		switch {
+		case modules[path] != nil:
+			m := modules[path]
+			o.add("name", m.name)
+			o.add("path", m.name)
+			o.add("group", "action")
+			o.add("prefix", m.prefix)
+			o.add("source", "MediaWiki")
+			if m.write {
+				o.add("writerights", true)
+			}
+			if m.mustPost {
+				o.add("mustbeposted", true)
+			}
+			var params []any
+			for i, name := range m.params {
+				var pp obj
+				pp.add("index", i+1)
+				pp.add("name", strings.TrimPrefix(name, m.prefix))
+				pp.add("type", "string")
+				isToken := m.tokenType != "" && name == m.tokenParam
+				pp.add("required", isToken)
+				if isToken {
+					pp.add("sensitive", true)
+				}
+				pp.add("multi", false)
+				if isToken {
+					pp.add("tokentype", m.tokenType)
+				}
+				params = append(params, pp)
+			}
+			o.add("parameters", params)
+		case strings.HasPrefix(path, "query+") && metaModules[strings.TrimPrefix(path, "query+")] != "":
+			name := strings.TrimPrefix(path, "query+")
+			o.add("name", name)
+			o.add("path", path)
+			o.add("group", "meta")
+			o.add("prefix", metaModules[name])
+			o.add("source", "MediaWiki")
+			o.add("parameters", []any{})
+		default:
+			parent, sub := "main", path
+			if i := strings.LastIndexByte(path, '+'); i >= 0 {
+				parent, sub = path[:i], path[i+1:]
+			}
+			c.warn("paraminfo", "badmodule", newMsg("apierror-badmodule-badsubmodule", parent, sub), nil)
+			continue
+		}
+		list = append(list, o)
+	}
+	var o obj
+	o.add("helpformat", "none")
+	if len(list) > 0 {
+		o.add("modules", list)
+	}
+	c.result.add("paraminfo", o)
+	return nil
+}
+
+// metaModules are the meta=... submodules of query and their prefixes.
+var metaModules = map[string]string{"tokens": "", "userinfo": "ui", "authmanagerinfo": "ami", "siteinfo": "si"}

@@ -25,25 +25,26 @@ type oauth1Cred struct {
 }
 
 // oauthSession authenticates a request that carries an OAuth
-// Authorization header (the OAuth extension's session provider). ok is
-// false when the header is not an OAuth one.
+// Authorization header (Extension:OAuth's session provider). ok is false
+// when the header is not an OAuth one: the scheme is matched
+// case-sensitively at the start of the header, so "bearer x" is not
+// OAuth and the request runs anonymously, as on a real wiki.
 func (c *call) oauthSession(h string) (sess *session, err *apiErr, ok bool) {
-	scheme, rest, _ := strings.Cut(strings.TrimSpace(h), " ")
 	invalid := func(why string) *apiErr {
-		return newErr("main", "mwoauth-invalid-authorization", newMsg("mwoauth-invalid-authorization", why))
+		e := newErr("main", "mwoauth-invalid-authorization", newMsg("mwoauth-invalid-authorization", why))
+		e.noModule = true // the check runs in ApiBeforeMain, outside any module
+		return e
 	}
 	var key, username string
-	switch strings.ToLower(scheme) {
-	case "bearer":
-		tok := strings.TrimSpace(rest)
-		name, known := c.s.oauth2[tok]
+	switch {
+	case strings.HasPrefix(h, "Bearer "):
+		tok := strings.TrimSpace(h[len("Bearer "):])
+		name, known := c.s.cfg.oauth2[tok]
 		if !known {
-			e := invalid("Invalid access token")
-			e.headers = map[string]string{"WWW-Authenticate": `Bearer error="invalid_token"`}
-			return nil, e, true
+			return nil, invalid("Invalid access token"), true
 		}
 		key, username = "2:"+tok, name
-	case "oauth":
+	case strings.HasPrefix(h, "OAuth "):
 		name, tok, why := c.verifyOAuth1(h)
 		if why != "" {
 			return nil, invalid(why), true
@@ -54,8 +55,10 @@ func (c *call) oauthSession(h string) (sess *session, err *apiErr, ok bool) {
 	}
 	u := c.s.byName[canonicalName(username)]
 	if u == nil {
-		return nil, newErr("main", "mwoauth-invalid-authorization-invalid-user",
-			newMsg("mwoauth-invalid-authorization-invalid-user")), true
+		e := newErr("main", "mwoauth-invalid-authorization-invalid-user",
+			newMsg("mwoauth-invalid-authorization-invalid-user"))
+		e.noModule = true
+		return nil, e, true
 	}
 	sess = c.s.oauthSes[key]
 	if !c.alive(sess) || sess.user != u {
@@ -121,12 +124,12 @@ func (c *call) verifyOAuth1(h string) (username, token, why string) {
 	if v, ok := hp["oauth_version"]; ok && v != "1.0" {
 		return "", "", fmt.Sprintf("OAuth version '%s' not supported", v)
 	}
-	cred, ok := c.s.oauth1[hp["oauth_consumer_key"]]
+	cred, ok := c.s.cfg.oauth1[hp["oauth_consumer_key"]]
 	if !ok {
 		return "", "", "Invalid consumer"
 	}
 	if hp["oauth_token"] != cred.token {
-		return "", "", "Invalid access token"
+		return "", "", newMsg("mwoauth-invalid-access-token").plain()
 	}
 	if m := hp["oauth_signature_method"]; m != "HMAC-SHA1" {
 		return "", "", fmt.Sprintf("Signature method '%s' not supported try one of the following: HMAC-SHA1", m)
@@ -155,8 +158,19 @@ func (c *call) verifyOAuth1(h string) (username, token, why string) {
 	}
 	c.s.nonces[nk] = time.Unix(ts+oauthSkew, 0)
 
-	// Signature base string: query + form body + oauth_* header params.
-	pairs := append([][2]string(nil), c.p.pairs[:c.p.nQuery]...)
+	// Signature base string: the query string as PHP's $_GET holds it
+	// (one value per name, the last one), the form body pair by pair,
+	// and the oauth_* header parameters.
+	var pairs [][2]string
+	last := map[string]int{}
+	for _, kv := range c.p.pairs[:c.p.nQuery] {
+		if i, seen := last[kv[0]]; seen {
+			pairs[i][1] = kv[1]
+			continue
+		}
+		last[kv[0]] = len(pairs)
+		pairs = append(pairs, kv)
+	}
 	if ct, _, _ := mime.ParseMediaType(c.r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
 		pairs = append(pairs, c.p.pairs[c.p.nQuery:]...)
 	}
@@ -177,17 +191,9 @@ func (c *call) verifyOAuth1(h string) (username, token, why string) {
 		}
 		return vi < vj
 	})
-	scheme := "http"
-	if c.r.TLS != nil {
-		scheme = "https"
-	}
-	host := strings.ToLower(c.r.Host)
-	if scheme == "http" {
-		host = strings.TrimSuffix(host, ":80")
-	} else {
-		host = strings.TrimSuffix(host, ":443")
-	}
-	base := strings.ToUpper(c.r.Method) + "&" + oauthEncode(scheme+"://"+host+c.r.URL.EscapedPath()) +
+	// The URI is $wgServer plus the request path, whatever Host the
+	// client used.
+	base := strings.ToUpper(c.r.Method) + "&" + oauthEncode(c.canonicalServer()+c.r.URL.EscapedPath()) +
 		"&" + oauthEncode(strings.Join(enc, "&"))
 	mac := hmac.New(sha1.New, []byte(oauthEncode(cred.consumerSecret)+"&"+oauthEncode(cred.tokenSecret)))
 	mac.Write([]byte(base))
@@ -224,4 +230,18 @@ func (s *Server) serveIdP(w http.ResponseWriter, r *http.Request) {
 		"<input type=\"hidden\" name=\"returnto\" value=\"%s\">"+
 		"<label>User <input name=\"user\"></label> <button>Log in</button></form></body></html>",
 		html.EscapeString(state), html.EscapeString(returnTo))
+}
+
+// canonicalServer is $wgServer: the scheme and host of the URL the server
+// was started on, or, for a mounted Handler, of the request.
+func (c *call) canonicalServer() string {
+	server := serverOf(c.apiURL)
+	scheme, host, _ := strings.Cut(server, "://")
+	host = strings.ToLower(host)
+	if scheme == "http" {
+		host = strings.TrimSuffix(host, ":80")
+	} else {
+		host = strings.TrimSuffix(host, ":443")
+	}
+	return scheme + "://" + host
 }

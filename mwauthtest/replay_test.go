@@ -212,7 +212,8 @@ func replaySectionSteps(t *testing.T, name string, sec *replaySection) {
 		opts = append(opts, WithCaptchaPerIP(3))
 	}
 	require.NotEmpty(t, sec.steps, "%s %s: no steps parsed", name, sec.name)
-	srv := NewServer(opts...)
+	// The transcripts were recorded from MediaWiki 1.39.17.
+	srv := NewServer(append(opts, WithVersion(MediaWiki139))...)
 	defer srv.Close()
 	base := strings.TrimSuffix(srv.URL, "/api.php")
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

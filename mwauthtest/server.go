@@ -1,11 +1,13 @@
 package mwauthtest
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"sync"
 	"time"
 
@@ -28,6 +30,78 @@ type config struct {
 	sso           bool
 	now           func() time.Time
 	sessionTTL    time.Duration
+	version       Version
+	oauth2        map[string]string     // bearer token -> user name
+	oauth1        map[string]oauth1Cred // consumer key -> credentials
+}
+
+// Version is a MediaWiki release line that the fake imitates.
+type Version string
+
+// The release lines the fake imitates. Their differences on the wire are
+// listed on WithVersion.
+const (
+	MediaWiki139 Version = "1.39"
+	MediaWiki143 Version = "1.43"
+)
+
+// WithVersion chooses the MediaWiki release the fake answers as; the
+// default is MediaWiki143. NewServer panics on any other value. What
+// MediaWiki 1.39.17 answers differently from 1.43.9:
+//
+//   - action=logout in an anonymous session answers {} and deletes the
+//     session cookie (1.43: the warning notloggedin, no cookie touched);
+//   - a RawMessage in loginmessageformat=raw or amimessageformat=raw has
+//     the key "$1" (1.43: "rawmessage");
+//   - meta=userinfo rights include writeapi (gone in 1.43), anonymous
+//     users have viewmywatchlist and editmywatchlist, and sysops have
+//     purge;
+//   - OATHAuth's oathauth-auth-ui text has no links, and
+//     oathauth-throttled names the wait;
+//   - OATHAuth recovery codes (Account.RecoveryCodes) never work: Debian's
+//     1.39 build answers UI oathauth-login-failed for them;
+//   - meta=siteinfo's generator is "MediaWiki 1.39.17".
+func WithVersion(v Version) Option { return func(c *config) { c.version = v } }
+
+// WithOAuth2Token makes "Authorization: Bearer <token>" authenticate
+// requests as username, like an owner-only OAuth 2 access token of
+// Extension:OAuth. Such requests get an immutable session: action=login
+// answers Aborted, clientlogin FAIL userlogin-cannot-login, logout the
+// error cannotlogout, and no session cookie is ever set. Their rights
+// are those a bot password with every grant would have. An unknown
+// token is the API error mwoauth-invalid-authorization with HTTP 200, as
+// on a real wiki; a scheme spelled otherwise than "Bearer " (for
+// example "bearer ") is not OAuth and the request runs anonymously.
+func WithOAuth2Token(token, username string) Option {
+	return func(c *config) {
+		if c.oauth2 == nil {
+			c.oauth2 = map[string]string{}
+		}
+		c.oauth2[token] = username
+	}
+}
+
+// WithOAuth1 registers an owner-only OAuth 1.0a consumer for username.
+// Requests signed with HMAC-SHA1 in an "Authorization: OAuth ..." header
+// are then authenticated as WithOAuth2Token's are. The server checks, in
+// Extension:OAuth's order, the consumer, the access token, the timestamp
+// (within 300 s of the server clock), the nonce (stored before the
+// signature is checked, so a bad signature uses it up) and the
+// signature. The signature base string uses the wiki's canonical server
+// (the URL the server listens on, as $wgServer) and the request path,
+// not the Host the client used; query parameters count once each, the
+// last value winning, as in PHP's $_GET, so a GET with a repeated name
+// fails; form body pairs count as sent. Failures are the API error
+// mwoauth-invalid-authorization (HTTP 200) with the real extension's
+// texts.
+func WithOAuth1(consumerKey, consumerSecret, accessToken, accessSecret, username string) Option {
+	return func(c *config) {
+		if c.oauth1 == nil {
+			c.oauth1 = map[string]oauth1Cred{}
+		}
+		c.oauth1[consumerKey] = oauth1Cred{consumerSecret: consumerSecret, token: accessToken,
+			tokenSecret: accessSecret, user: username}
+	}
 }
 
 // WithAccounts replaces DefaultAccounts with the given accounts.
@@ -91,9 +165,11 @@ func WithThrottle(count int, window time.Duration) Option {
 func WithSSO() Option { return func(c *config) { c.sso = true } }
 
 // WithClock sets the time source used for tokens, TOTP codes, throttles,
-// captcha counters, OAuth timestamps, cookie expiry and session expiry.
-// It is called with the server's lock held and must not call back into
-// the Server.
+// captcha counters, OAuth timestamps, replication lag (SetLag), cookie
+// expiry and session expiry. It is called with the server's lock held
+// and must not call back into the Server. A *Clock's Now method fits;
+// give the same Clock to the code under test so that its waits advance
+// the fake's time instead of sleeping.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // WithSessionTTL sets how long an idle session lives on the server
@@ -122,8 +198,11 @@ type Request struct {
 	Path string
 }
 
-// Server is an in-process fake MediaWiki 1.39 Action API. It is safe for
-// concurrent use; every request is handled under one lock.
+// Server is an in-process fake MediaWiki Action API. It is safe for
+// concurrent use; every request is handled under one lock. Its
+// configuration is fixed by the options given to NewServer; the methods
+// that change it afterwards simulate events on the wiki (sessions
+// forgotten, read-only mode, replication lag, failures).
 type Server struct {
 	// URL is the api.php URL, for example http://127.0.0.1:PORT/api.php.
 	// It is empty for an unstarted server until Start or StartTLS.
@@ -139,8 +218,6 @@ type Server struct {
 	sessions map[string]*session // cookie sessions by id
 	bpSess   map[string]*session // bot-password sessions by id
 	oauthSes map[string]*session // OAuth sessions by token
-	oauth2   map[string]string   // bearer token -> user name
-	oauth1   map[string]oauth1Cred
 	nonces   map[string]time.Time
 	throttle map[string]*counter
 	badLogin map[string]*counter // ConfirmEdit bad-login counters
@@ -150,6 +227,8 @@ type Server struct {
 	nextPage int
 	nextRev  int
 	readOnly string
+	lag      time.Duration // replication lag, until lagUntil
+	lagUntil time.Time
 	failN    int
 	failCode string
 	httpN    int
@@ -160,9 +239,10 @@ type Server struct {
 }
 
 // NewServer starts a fake wiki on 127.0.0.1 and returns it. Close it
-// when done. Without options it has DefaultAccounts, the local wiki's
-// captcha and throttle settings, no SSO provider, the real clock and a
-// one-hour session lifetime.
+// when done. Without options it answers as MediaWiki 1.43 and has
+// DefaultAccounts, the local wiki's captcha and throttle settings, no
+// SSO provider, no OAuth consumer, the real clock and a one-hour session
+// lifetime.
 func NewServer(opts ...Option) *Server {
 	s := NewUnstartedServer(opts...)
 	s.Start()
@@ -182,6 +262,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		throttleWin:   60 * time.Second,
 		now:           time.Now,
 		sessionTTL:    time.Hour,
+		version:       MediaWiki143,
 	}
 	cfg.accounts = DefaultAccounts()
 	for _, o := range opts {
@@ -193,13 +274,14 @@ func NewUnstartedServer(opts ...Option) *Server {
 	if cfg.sessionTTL <= 0 {
 		cfg.sessionTTL = time.Hour
 	}
+	if cfg.version != MediaWiki139 && cfg.version != MediaWiki143 {
+		panic("mwauthtest: unknown MediaWiki version " + strconv.Quote(string(cfg.version)))
+	}
 	s := &Server{
 		cfg:      cfg,
 		sessions: map[string]*session{},
 		bpSess:   map[string]*session{},
 		oauthSes: map[string]*session{},
-		oauth2:   map[string]string{},
-		oauth1:   map[string]oauth1Cred{},
 		nonces:   map[string]time.Time{},
 		throttle: map[string]*counter{},
 		badLogin: map[string]*counter{},
@@ -214,18 +296,19 @@ func NewUnstartedServer(opts ...Option) *Server {
 
 // Start starts an unstarted server on 127.0.0.1 over HTTP and sets URL.
 func (s *Server) Start() {
+	// The address is known before the first request can arrive.
+	s.apiURL = "http://" + s.ts.Listener.Addr().String() + "/api.php"
 	s.ts.Start()
-	s.URL = s.ts.URL + "/api.php"
-	s.apiURL = s.URL
+	s.URL = s.apiURL
 }
 
 // StartTLS starts an unstarted server over HTTPS (with httptest's
 // self-signed certificate; use Client) and sets URL. Cookies are then
 // marked Secure.
 func (s *Server) StartTLS() {
+	s.apiURL = "https://" + s.ts.Listener.Addr().String() + "/api.php"
 	s.ts.StartTLS()
-	s.URL = s.ts.URL + "/api.php"
-	s.apiURL = s.URL
+	s.URL = s.apiURL
 }
 
 // Client returns an HTTP client that trusts the server's TLS certificate
@@ -255,7 +338,9 @@ func (s *Server) ExpireSessions() {
 	s.oauthSes = map[string]*session{}
 }
 
-// Requests returns the requests received so far, oldest first.
+// Requests returns the requests received so far, oldest first. A test
+// that wants only the requests of one phase notes len(Requests()) before
+// it and slices afterwards.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -264,40 +349,24 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// ResetRequests clears the request log.
-func (s *Server) ResetRequests() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.log = nil
-}
+// Version returns the MediaWiki release the server answers as.
+func (s *Server) Version() Version { return s.cfg.version }
 
-// AddOAuth2Token makes "Authorization: Bearer <token>" authenticate
-// requests as username, like an owner-only OAuth 2 access token of the
-// OAuth extension. Such requests get an immutable session: action=login
-// answers Aborted, clientlogin FAIL userlogin-cannot-login, logout the
-// cannotlogout error; CSRF tokens still have to be fetched with the same
-// header. An unknown bearer token gets the API error
-// mwoauth-invalid-authorization (HTTP 200) and a
-// `WWW-Authenticate: Bearer error="invalid_token"` header.
-func (s *Server) AddOAuth2Token(token, username string) {
+// SetLag makes the wiki's replicas lag by lag seconds from now until d
+// has passed on the server clock (WithClock). Meanwhile a request whose
+// maxlag parameter is below lag fails with the API error maxlag and the
+// headers MediaWiki sends: Retry-After (the request's maxlag, at least
+// 5) and X-Database-Lag. A client that waits out Retry-After on the
+// same Clock therefore succeeds on its retry once d has passed, without
+// any real wait. lag <= 0 or d <= 0 ends the lag.
+func (s *Server) SetLag(lag, d time.Duration) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.oauth2[token] = username
-}
-
-// AddOAuth1 registers owner-only OAuth 1.0a credentials for username.
-// Requests signed with HMAC-SHA1 (RFC 5849: query and
-// application/x-www-form-urlencoded body parameters are signed, the URL
-// without its query) in an "Authorization: OAuth ..." header are then
-// authenticated like AddOAuth2Token's. The timestamp must be within 300 s
-// of the server clock and a nonce can be used once. Any failure is the
-// API error mwoauth-invalid-authorization (HTTP 200), whose text names
-// the problem, for example "Invalid signature" or "Nonce already used".
-func (s *Server) AddOAuth1(consumerKey, consumerSecret, accessToken, accessSecret, username string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.oauth1[consumerKey] = oauth1Cred{consumerSecret: consumerSecret, token: accessToken,
-		tokenSecret: accessSecret, user: username}
+	if lag <= 0 || d <= 0 {
+		s.lag, s.lagUntil = 0, time.Time{}
+		return
+	}
+	s.lag, s.lagUntil = lag, s.cfg.now().Add(d)
 }
 
 // SetReadOnly puts the wiki in read-only mode with the given reason
@@ -378,4 +447,41 @@ func randHex(n int) string {
 		panic(err)
 	}
 	return hex.EncodeToString(b)
+}
+
+// Clock is a manual clock for WithClock: time stands still until Advance
+// or Sleep moves it. It is safe for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock that reads start.
+func NewClock(start time.Time) *Clock { return &Clock{now: start} }
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Sleep is a wait on the fake clock for code under test that takes a
+// sleep function: it advances the clock by d and returns at once, or
+// returns ctx's error if ctx is already done.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d > 0 {
+		c.Advance(d)
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package mwauthtest
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -307,22 +308,35 @@ func TestTwoFactorReplayGuardAndWindow(t *testing.T) {
 
 func TestOATHRateLimit(t *testing.T) {
 	t.Parallel()
-	clk := newFakeClock()
-	srv := NewServer(WithClock(clk.Now))
-	t.Cleanup(srv.Close)
-	c := newTClient(t, srv)
-	m := c.clientLogin("username", "TwoFAUser", "password", "TwoFA-localwiki-pass-1")
-	require.Equal(t, "UI", dig(m, "clientlogin", "status"))
-	for i := 0; i < 10; i++ {
-		m = c.continueLogin("OATHToken", "000000")
-		require.Equal(t, "oathauth-login-failed", dig(m, "clientlogin", "messagecode"))
+	tests := []struct {
+		name    string
+		version Version
+		text    string
+	}{
+		{name: "1.39", version: MediaWiki139, text: "Too many verification attempts! Please wait 1 minute."},
+		{name: "1.43", version: MediaWiki143, text: "Too many attempts! please wait a few minutes"},
 	}
-	m = c.continueLogin("OATHToken", srv.TOTPCode("TwoFAUser", 0))
-	assert.Equal(t, "oathauth-throttled", dig(m, "clientlogin", "messagecode"))
-	assert.Equal(t, "Too many verification attempts! Please wait 1 minute.", dig(m, "clientlogin", "message"))
-	clk.Add(61 * time.Second)
-	m = c.continueLogin("OATHToken", srv.TOTPCode("TwoFAUser", 0))
-	assert.Equal(t, "PASS", dig(m, "clientlogin", "status"))
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			clk := NewClock(time.Date(2026, 11, 22, 5, 3, 49, 0, time.UTC))
+			srv := NewServer(WithClock(clk.Now), WithVersion(tt.version))
+			t.Cleanup(srv.Close)
+			c := newTClient(t, srv)
+			m := c.clientLogin("username", "TwoFAUser", "password", "TwoFA-localwiki-pass-1")
+			require.Equal(t, "UI", dig(m, "clientlogin", "status"))
+			for i := 0; i < 10; i++ {
+				m = c.continueLogin("OATHToken", "000000")
+				require.Equal(t, "oathauth-login-failed", dig(m, "clientlogin", "messagecode"))
+			}
+			m = c.continueLogin("OATHToken", srv.TOTPCode("TwoFAUser", 0))
+			assert.Equal(t, "oathauth-throttled", dig(m, "clientlogin", "messagecode"))
+			assert.Equal(t, tt.text, dig(m, "clientlogin", "message"))
+			require.NoError(t, clk.Sleep(context.Background(), 61*time.Second), "the throttle is waited out on the fake clock")
+			m = c.continueLogin("OATHToken", srv.TOTPCode("TwoFAUser", 0))
+			assert.Equal(t, "PASS", dig(m, "clientlogin", "status"))
+		})
+	}
 }
 
 func TestThrottleOption(t *testing.T) {
@@ -591,8 +605,10 @@ func TestRequestsLog(t *testing.T) {
 	assert.Equal(t, "adminbotpassword0123456789abcdef", reqs[1].Params.Get("lgpassword"))
 	assert.Empty(t, reqs[1].Query, "the secret was in the body")
 	assert.Equal(t, "application/x-www-form-urlencoded", reqs[1].Header.Get("Content-Type"))
-	srv.ResetRequests()
-	assert.Empty(t, srv.Requests())
+	c.whoami()
+	reqs = srv.Requests()[len(reqs):]
+	require.Len(t, reqs, 1, "a later phase is the slice after the earlier length")
+	assert.Equal(t, "userinfo", reqs[0].Params.Get("meta"))
 }
 
 func TestSSOFlowThroughIdP(t *testing.T) {
@@ -676,10 +692,8 @@ func TestClientLoginOptions(t *testing.T) {
 
 func TestOAuth2(t *testing.T) {
 	t.Parallel()
-	srv := NewServer()
+	srv := NewServer(WithOAuth2Token("good-token", "BotUser"), WithOAuth2Token("ghost-token", "Nobody"))
 	t.Cleanup(srv.Close)
-	srv.AddOAuth2Token("good-token", "BotUser")
-	srv.AddOAuth2Token("ghost-token", "Nobody")
 	c := newTClient(t, srv)
 	bearer := func(tok string) *tclient {
 		cc := newTClient(t, srv)
@@ -705,7 +719,13 @@ func TestOAuth2(t *testing.T) {
 	m, resp := bad.get(vals("action", "query", "meta", "userinfo"))
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "mwoauth-invalid-authorization", errCode(m))
-	assert.Equal(t, `Bearer error="invalid_token"`, resp.Header.Get("WWW-Authenticate"))
+	assert.Equal(t, "mwoauth-invalid-authorization", resp.Header.Get("MediaWiki-API-Error"))
+	assert.Empty(t, resp.Header.Values("WWW-Authenticate"), "the real extension answers in ApiBeforeMain, not as a resource server")
+	assert.NotContains(t, dig(m, "errors", 0), "module")
+	assert.Equal(t, "The authorization headers in your request are not valid: Invalid access token", dig(m, "errors", 0, "text"))
+	lower := newTClient(t, srv)
+	lower.hc.Transport = headerTransport{"Authorization", "bearer good-token"}
+	assert.Equal(t, "127.0.0.1", lower.whoami(), "a scheme in lower case is not OAuth: the request runs anonymously")
 	m, _ = bearer("ghost-token").get(vals("action", "query"))
 	assert.Equal(t, "mwoauth-invalid-authorization-invalid-user", errCode(m))
 
@@ -723,9 +743,8 @@ func (h headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestOAuth1(t *testing.T) {
 	t.Parallel()
 	clk := newFakeClock()
-	srv := NewServer(WithClock(clk.Now))
+	srv := NewServer(WithClock(clk.Now), WithOAuth1("ckey", "csecret", "atoken", "asecret", "Alice"))
 	t.Cleanup(srv.Close)
-	srv.AddOAuth1("ckey", "csecret", "atoken", "asecret", "Alice")
 	creds := oauth1.Credentials{ConsumerKey: "ckey", ConsumerSecret: "csecret", Token: "atoken", TokenSecret: "asecret"}
 	hc := &http.Client{}
 	n := 0
@@ -790,7 +809,7 @@ func TestOAuth1(t *testing.T) {
 	wrong = creds
 	wrong.Token = "nope"
 	m = send("GET", vals("action", "query"), nil, wrong, "", now, nil)
-	assert.Equal(t, "The authorization headers in your request are not valid: Invalid access token", text(m))
+	assert.Equal(t, "The authorization headers in your request are not valid: No approved grant was found for that authorization token.", text(m))
 }
 
 func TestMountedHandler(t *testing.T) {
@@ -910,4 +929,38 @@ func TestConcurrentClients(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Len(t, srv.Requests(), 16*4)
+}
+
+func TestLagFollowsTheClock(t *testing.T) {
+	t.Parallel()
+	clk := NewClock(time.Date(2026, 11, 22, 5, 3, 49, 0, time.UTC))
+	srv := NewServer(WithClock(clk.Now))
+	t.Cleanup(srv.Close)
+	c := newTClient(t, srv)
+	srv.SetLag(7*time.Second, 8*time.Second)
+
+	m, resp := c.get(vals("action", "query", "meta", "userinfo", "maxlag", "5"))
+	require.Equal(t, "maxlag", errCode(m))
+	assert.Equal(t, "5", resp.Header.Get("Retry-After"))
+	assert.Equal(t, "7", resp.Header.Get("X-Database-Lag"))
+	m, resp = c.get(vals("action", "query", "maxlag", "6"))
+	require.Equal(t, "maxlag", errCode(m))
+	assert.Equal(t, "6", resp.Header.Get("Retry-After"), "Retry-After is the request's maxlag, at least 5")
+	m, _ = c.get(vals("action", "query", "meta", "userinfo"))
+	assert.Nil(t, m["errors"], "no maxlag parameter, no check")
+	m, _ = c.get(vals("action", "query", "maxlag", "7"))
+	assert.Nil(t, m["errors"], "lag not above maxlag")
+
+	require.NoError(t, clk.Sleep(context.Background(), 5*time.Second))
+	m, _ = c.get(vals("action", "query", "maxlag", "5"))
+	require.Equal(t, "maxlag", errCode(m), "still lagged after 5 s of 8")
+	require.NoError(t, clk.Sleep(context.Background(), 5*time.Second))
+	m, _ = c.get(vals("action", "query", "maxlag", "5"))
+	assert.Nil(t, m["errors"], "the lag is over on the fake clock; nothing slept for real")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := clk.Now()
+	assert.ErrorIs(t, clk.Sleep(ctx, time.Hour), context.Canceled)
+	assert.Equal(t, before, clk.Now(), "a cancelled wait does not move the clock")
 }

@@ -31,6 +31,7 @@ const (
 	oathWindow        = 60 * time.Second
 	oathRadius        = 4 // $wgOATHAuthWindowRadius
 	oauthSkew         = 300
+	useDCTTL          = 10 * time.Second // $wgDataCenterUpdateStickTTL
 )
 
 type sessionKind int
@@ -62,6 +63,10 @@ func newSession(kind sessionKind, now time.Time) *session {
 	return &session{id: randHex(16), kind: kind, secrets: map[string][]byte{}, lastUsed: now,
 		captchas: map[string]string{}}
 }
+
+// restricted reports whether the session's rights are limited to grants
+// (bot passwords and OAuth consumers).
+func (s *session) restricted() bool { return s.kind == kindBotPassword || s.kind == kindOAuth }
 
 // canSetUser is SessionBackend::canSetUser: false for immutable
 // providers.
