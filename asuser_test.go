@@ -435,3 +435,21 @@ func TestErrorsOfNewNeverQuoteTheEndpoint(t *testing.T) {
 	_, err := New("http://wiki.example.org/w/api.php")
 	assert.ErrorIs(t, err, ErrInsecureHTTP)
 }
+
+func TestAnotherUsersSessionIsNotUsedEvenWithoutResume(t *testing.T) {
+	ctx := ctxTimeout(t, 10*time.Second)
+	srv := wiki(t)
+	path := sessionPath(t)
+	other := newAt(t, srv, WithSessionFile(path))
+	_, err := other.Login(ctx, botUserBot, botUserPass)
+	require.NoError(t, err)
+
+	c := newAt(t, srv, WithSessionFile(path), WithBotPassword(adminBot, adminBotPass))
+	var q struct {
+		Query struct {
+			UserInfo struct{ Name string } `json:"userinfo"`
+		} `json:"query"`
+	}
+	require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, &q))
+	assert.Equal(t, "Admin", q.Query.UserInfo.Name)
+}

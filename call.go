@@ -100,7 +100,7 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 				}
 				c.sess.mu.Unlock()
 			}
-			if st.kind != sessionNone && c.jar.changeCount() != c.persist.savedAt.Load() {
+			if c.persist.path != "" && st.kind != sessionNone && c.jar.changeCount() != c.persist.savedAt.Load() {
 				c.saveAfterCall(ctx)
 			}
 			return nil

@@ -79,6 +79,12 @@ func (c *Client) load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cr := c.cfg.creds; cr != nil && !sameUser(cr.username, f.Username) {
+		// Another account's session: never act as it. The Client starts
+		// without a session and logs in as the WithBotPassword user, whose
+		// session then replaces the file.
+		return nil
+	}
 	c.jar = j
 	p.savedAt.Store(j.changeCount())
 	c.sess.kind = kind
