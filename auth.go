@@ -41,7 +41,7 @@ type Client struct {
 	endpoint           *url.URL
 	endpointStr        string
 	hc                 *http.Client
-	jar                *Jar
+	jar                *jar
 	userAgent          string
 	log                *slog.Logger
 	maxBody            int64
@@ -133,7 +133,7 @@ func WithHTTPClient(hc *http.Client) Option {
 
 // WithJar makes the Client use j, for example one loaded with [LoadJar].
 // The Client adds and removes cookies in it.
-func WithJar(j *Jar) Option {
+func WithJar(j *jar) Option {
 	return func(c *settings) error {
 		if j == nil {
 			return errors.New("WithJar: nil *Jar")
@@ -346,7 +346,7 @@ func newClient(endpoint string, opts ...Option) (*Client, error) {
 		}
 	}
 	if c.jar == nil {
-		c.jar = NewJar()
+		c.jar = newJar(time.Now)
 	}
 	c.savedAt = c.jar.changeCount()
 	c.hc.Jar = c.jar
@@ -358,12 +358,12 @@ func newClient(endpoint string, opts ...Option) (*Client, error) {
 func (c *Client) Endpoint() string { return c.endpointStr }
 
 // Jar returns the Client's cookie jar, which holds the session.
-func (c *Client) Jar() *Jar { return c.jar }
+func (c *Client) Jar() *jar { return c.jar }
 
 // String describes the Client without any secret.
 func (c *Client) String() string {
 	st := c.state()
-	return fmt.Sprintf("mwauth.Client{endpoint: %s, user: %q, %s}", c.endpointStr, st.username, c.jar)
+	return fmt.Sprintf("mwauth.Client{endpoint: %s, user: %q}", c.endpointStr, st.username)
 }
 
 // GoString is like String, so %#v cannot print secrets either.

@@ -95,7 +95,7 @@ func (c *Client) newSession(keepKind bool) {
 	c.changeSession(func(st *sessionState) {
 		// Cleared under stMu, after the epoch moved on: a request of the
 		// old session cannot put its cookies back (see epochJar).
-		c.jar.clear()
+		c.jar.clearFor(c.endpoint)
 		if !keepKind {
 			st.loggedOut()
 		}

@@ -367,7 +367,7 @@ func (c *Client) loadSessionFile() error {
 	if c.freshStart {
 		return nil
 	}
-	b, err := readPrivateFile(c.sessionPath)
+	b, err := readSessionFile(context.Background(), c.sessionPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -444,10 +444,8 @@ func (c *Client) writeSession() error {
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
 	st := c.state()
-	c.jar.mu.Lock()
-	n := c.jar.changes
-	cookies := c.jar.snapshotLocked()
-	c.jar.mu.Unlock()
+	n := c.jar.changeCount()
+	cookies := c.jar.snapshot()
 	f := sessionFile{Version: sessionVersion, Endpoint: c.endpointStr, Kind: kindNames[st.kind],
 		Username: st.username, UserID: st.userID, Saved: time.Now().UTC().Format(time.RFC3339),
 		Jar: jarFile{Version: jarVersion, Cookies: cookies}}
@@ -455,7 +453,7 @@ func (c *Client) writeSession() error {
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(c.sessionPath, b); err != nil {
+	if err := writeSessionFile(context.Background(), c.sessionPath, b); err != nil {
 		return err
 	}
 	c.savedAt = n
@@ -468,12 +466,7 @@ func (c *Client) removeSessionFile() error {
 	}
 	c.saveMu.Lock()
 	defer c.saveMu.Unlock()
-	unlock, err := lockFile(c.sessionPath)
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	if err := os.Remove(c.sessionPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := removeSessionFile(context.Background(), c.sessionPath); err != nil {
 		return err
 	}
 	c.savedAt = c.jar.changeCount()
