@@ -141,7 +141,7 @@ func TestNewKeepsCallerHTTPClient(t *testing.T) {
 	assert.NotSame(t, hc, c.hc)
 	assert.Same(t, c.jar, c.hc.Jar)
 	assert.Empty(t, callerJar.Cookies(mustParse(t, f.endpoint())), "cookies must go to the Client's Jar")
-	assert.Equal(t, 1, c.Jar().Len())
+	assert.Equal(t, 1, jarLen(c.jar))
 	assert.Zero(t, redirects)
 }
 

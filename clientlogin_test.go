@@ -495,7 +495,7 @@ func TestClientLoginCannotLoginStartsFreshOnce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFake(t)
-			j := NewJar()
+			j := newJar(time.Now)
 			j.SetCookies(mustParse(t, f.endpoint()), []*http.Cookie{{Name: cookieBPSession, Value: "0ld5e55i0n", Path: "/"}})
 			c, err := New(f.endpoint(), WithJar(j))
 			require.NoError(t, err)

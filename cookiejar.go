@@ -1,11 +1,7 @@
 package mwauth
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -17,24 +13,19 @@ import (
 	"golang.org/x/net/publicsuffix"
 )
 
-// jarVersion is the version of the JSON format written by [Jar.Save].
+// jarVersion is the version of the jar member of the session file.
 const jarVersion = 1
 
-// maxJarFile bounds what LoadJar reads: a session is a few cookies.
-const maxJarFile = 1 << 20
-
-// Jar is an [http.CookieJar] that can be saved and loaded. It is built on
+// jar is the Client's [http.CookieJar]. It is built on
 // [net/http/cookiejar] with the public suffix list, and it also records
-// every cookie it accepts, so that [Jar.Save] can write all of them,
+// every cookie it accepts, so that the session file can hold all of them,
 // session cookies included: MediaWiki's session cookie has no expiry, and
-// it is what keeps a bot logged in.
+// it is what keeps a bot logged in. [jar.snapshot] and [buildJar] move
+// that record to and from the session file.
 //
-// A saved jar is a credential: whoever holds the file holds the session.
-// Use [Jar.SaveFile], which writes with mode 0600, and keep it private.
-//
-// A Jar is safe for concurrent use. Its String, GoString and LogValue
-// methods print the number of cookies, never their values.
-type Jar struct {
+// A jar is safe for concurrent use. It has no exported methods besides
+// those of http.CookieJar.
+type jar struct {
 	mu      sync.Mutex // guards jar, entries and changes
 	jar     *cookiejar.Jar
 	entries map[string]*savedCookie
@@ -73,11 +64,9 @@ type jarFile struct {
 	Cookies []*savedCookie `json:"cookies"`
 }
 
-// NewJar returns an empty Jar.
-func NewJar() *Jar { return newJarAt(time.Now) }
-
-func newJarAt(now func() time.Time) *Jar {
-	j := &Jar{entries: make(map[string]*savedCookie), now: now}
+// newJar returns an empty jar whose record expires cookies by now.
+func newJar(now func() time.Time) *jar {
+	j := &jar{entries: make(map[string]*savedCookie), now: now}
 	j.jar = newStdJar()
 	return j
 }
@@ -89,7 +78,7 @@ func newStdJar() *cookiejar.Jar {
 }
 
 // Cookies implements [http.CookieJar].
-func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
+func (j *jar) Cookies(u *url.URL) []*http.Cookie {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.jar.Cookies(u)
@@ -98,13 +87,13 @@ func (j *Jar) Cookies(u *url.URL) []*http.Cookie {
 // SetCookies implements [http.CookieJar]. Cookies the underlying jar
 // would reject (a domain that does not match, a public suffix) are not
 // recorded either.
-func (j *Jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
+func (j *jar) SetCookies(u *url.URL, cookies []*http.Cookie) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.setLocked(u, cookies)
 }
 
-func (j *Jar) setLocked(u *url.URL, cookies []*http.Cookie) {
+func (j *jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 	j.jar.SetCookies(u, cookies)
 	now := j.now()
 	origin := (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/"}).String()
@@ -154,7 +143,7 @@ func (j *Jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 // accepted reports whether the stdlib jar kept a cookie: its domain must
 // domain-match the request host and must not be a public suffix. Cookies
 // being deleted are always accepted, so that the record forgets them.
-func (j *Jar) accepted(u *url.URL, c *http.Cookie) bool {
+func (j *jar) accepted(u *url.URL, c *http.Cookie) bool {
 	if c.Domain == "" {
 		return true
 	}
@@ -204,39 +193,7 @@ func sameSiteMode(s string) http.SameSite {
 	return http.SameSiteDefaultMode
 }
 
-// Len returns the number of unexpired cookies the jar holds.
-func (j *Jar) Len() int {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	now := j.now()
-	n := 0
-	for _, c := range j.entries {
-		if c.live(now) {
-			n++
-		}
-	}
-	return n
-}
-
-// Save writes every unexpired cookie, session cookies included, as
-// versioned JSON. The output is a credential.
-func (j *Jar) Save(w io.Writer) error {
-	b, err := j.marshal()
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(b)
-	return err
-}
-
-func (j *Jar) marshal() ([]byte, error) {
-	j.mu.Lock()
-	f := jarFile{Version: jarVersion, Cookies: j.snapshotLocked()}
-	j.mu.Unlock()
-	return json.MarshalIndent(f, "", "  ")
-}
-
-func (j *Jar) snapshotLocked() []*savedCookie {
+func (j *jar) snapshotLocked() []*savedCookie {
 	now := j.now()
 	out := make([]*savedCookie, 0, len(j.entries))
 	for _, c := range j.entries {
@@ -257,49 +214,36 @@ func (j *Jar) snapshotLocked() []*savedCookie {
 	return out
 }
 
-// LoadJar reads a jar written by [Jar.Save]. Expired cookies are dropped.
-// A file that is not a saved jar gives an error matching [ErrSessionFile].
-func LoadJar(r io.Reader) (*Jar, error) {
-	b, err := io.ReadAll(io.LimitReader(r, maxJarFile+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(b) > maxJarFile {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrSessionFile, maxJarFile)
-	}
-	return loadJarBytes(b, time.Now)
-}
-
-func loadJarBytes(b []byte, now func() time.Time) (*Jar, error) {
-	var f jarFile
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrSessionFile, err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: trailing data after the jar", ErrSessionFile)
-	}
-	return f.build(now)
-}
-
-// build makes the Jar a saved jar describes, as if the server had just
-// set its cookies; the new Jar counts as unchanged.
-func (f *jarFile) build(now func() time.Time) (*Jar, error) {
+// build checks the version of a saved jar and builds it with [buildJar].
+func (f *jarFile) build(now func() time.Time) (*jar, error) {
 	if f.Version != jarVersion {
 		return nil, fmt.Errorf("%w: unsupported jar version %d", ErrSessionFile, f.Version)
 	}
-	j := newJarAt(now)
-	if err := j.replay(f.Cookies); err != nil {
+	return buildJar(f.Cookies, now)
+}
+
+// buildJar makes the jar that saved cookies describe, as if the server
+// had just set them; the new jar counts as unchanged. A malformed cookie
+// gives an error matching [ErrSessionFile].
+func buildJar(cookies []*savedCookie, now func() time.Time) (*jar, error) {
+	j := newJar(now)
+	if err := j.replay(cookies); err != nil {
 		return nil, err
 	}
 	j.changes = 0
 	return j, nil
 }
 
+// snapshot returns a copy of every live cookie, in a deterministic order.
+func (j *jar) snapshot() []*savedCookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.snapshotLocked()
+}
+
 // replay puts saved cookies into the (empty) jar, as if the server had
 // just set them.
-func (j *Jar) replay(cookies []*savedCookie) error {
+func (j *jar) replay(cookies []*savedCookie) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	now := j.now()
@@ -336,9 +280,9 @@ func validCookieText(s string) bool {
 	return true
 }
 
-// clear forgets every cookie. The client calls it to start a fresh
-// session.
-func (j *Jar) clear() {
+// clearFor forgets every cookie. The client calls it to start a fresh
+// session on u.
+func (j *jar) clearFor(u *url.URL) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if len(j.entries) > 0 {
@@ -350,17 +294,8 @@ func (j *Jar) clear() {
 
 // changeCount returns a counter that grows whenever the jar's content
 // changes.
-func (j *Jar) changeCount() uint64 {
+func (j *jar) changeCount() uint64 {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.changes
 }
-
-// String describes the jar without any cookie name or value.
-func (j *Jar) String() string { return fmt.Sprintf("mwauth.Jar{cookies: %d}", j.Len()) }
-
-// GoString is like String, so %#v cannot print values either.
-func (j *Jar) GoString() string { return j.String() }
-
-// LogValue implements [slog.LogValuer].
-func (j *Jar) LogValue() slog.Value { return slog.IntValue(j.Len()) }

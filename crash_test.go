@@ -22,8 +22,8 @@ import (
 // bigJar returns a jar whose saved form is large enough (about 300 KiB)
 // that a save takes a while, with cookie values that say which round
 // wrote them.
-func bigJar(round int) *Jar {
-	j := NewJar()
+func bigJar(round int) *jar {
+	j := newJar(time.Now)
 	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
 	val := fmt.Sprintf("round%08d", round)
 	for i := 0; i < 3000; i++ {
@@ -80,7 +80,7 @@ func checkGoroutines() int {
 // the same file again and again until it is killed.
 func saveLoop(path string) {
 	for round := 1; ; round++ {
-		if err := bigJar(round).SaveFile(path); err != nil {
+		if err := saveJarFile(bigJar(round), path); err != nil {
 			fmt.Fprintln(os.Stderr, "save:", err)
 			os.Exit(3)
 		}
@@ -94,7 +94,7 @@ func saveLoop(path string) {
 const saveLoopReady = "mwauth-save-loop: first save done"
 
 // jarRounds returns the rounds (see bigJar) that wrote the cookies of j.
-func jarRounds(j *Jar) map[string]int {
+func jarRounds(j *jar) map[string]int {
 	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
 	rounds := map[string]int{}
 	for _, c := range j.Cookies(u) {
@@ -112,7 +112,7 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "session.json")
-	require.NoError(t, bigJar(0).SaveFile(path))
+	require.NoError(t, saveJarFile(bigJar(0), path))
 	exe, err := os.Executable()
 	require.NoError(t, err)
 	for i := 0; i < 8; i++ {
@@ -142,9 +142,9 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 		require.True(t, ws.Signaled() && ws.Signal() == syscall.SIGKILL,
 			"kill %d: the child ended otherwise (%v), stderr: %s", i, err, stderr.String())
 
-		j, err := LoadJarFile(path)
+		j, err := loadJarFile(path)
 		require.NoError(t, err, "kill %d left a file that does not load", i)
-		assert.Equal(t, 3000, j.Len(), "kill %d left a partial jar", i)
+		assert.Equal(t, 3000, jarLen(j), "kill %d left a partial jar", i)
 		rounds := jarRounds(j)
 		assert.Len(t, rounds, 1, "kill %d left a jar mixed from several saves", i)
 		assert.NotContains(t, rounds, fmt.Sprintf("round%08d", 0), "kill %d: the child's saves never reached the file", i)
@@ -163,7 +163,7 @@ func saveWithFileSizeLimit(path string) {
 		fmt.Fprintln(os.Stderr, "setrlimit:", err)
 		os.Exit(4)
 	}
-	err := bigJar(2).SaveFile(path)
+	err := saveJarFile(bigJar(2), path)
 	if err == nil {
 		fmt.Fprintln(os.Stderr, "save unexpectedly succeeded")
 		os.Exit(5)
@@ -183,7 +183,7 @@ func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	path := filepath.Join(dir, "session.json")
-	require.NoError(t, bigJar(1).SaveFile(path))
+	require.NoError(t, saveJarFile(bigJar(1), path))
 	before, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Greater(t, len(before), 64<<10)
@@ -200,9 +200,9 @@ func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
-	j, err := LoadJarFile(path)
+	j, err := loadJarFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, 3000, j.Len())
+	assert.Equal(t, 3000, jarLen(j))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, e := range entries {

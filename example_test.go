@@ -178,46 +178,6 @@ func ExampleWithSessionFile() {
 	// resumed as BotUser in 1 request
 }
 
-func ExampleJar_Save() {
-	srv := mwauthtest.NewServer()
-	defer srv.Close()
-	ctx := context.Background()
-	c, err := mwauth.New(srv.URL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := c.Login(ctx, "Admin@localbot", "adminbotpassword0123456789abcdef"); err != nil {
-		log.Fatal(err)
-	}
-	// Save the session by hand, for example to a secret store.
-	dir, err := os.MkdirTemp("", "mwauth-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "jar.json")
-	if err := c.Jar().SaveFile(path); err != nil {
-		log.Fatal(err)
-	}
-	jar, err := mwauth.LoadJarFile(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	c2, err := mwauth.New(srv.URL, mwauth.WithJar(jar))
-	if err != nil {
-		log.Fatal(err)
-	}
-	me, err := c2.Resume(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(me.Name)
-	fmt.Println(jar) // never prints cookie values
-	// Output:
-	// Admin
-	// mwauth.Jar{cookies: 2}
-}
-
 func ExampleClient_PostWithToken() {
 	srv := mwauthtest.NewServer()
 	defer srv.Close()

@@ -1,36 +1,47 @@
 package mwauth
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 )
 
 // maxSessionFile bounds what is read from a session file.
 const maxSessionFile = 1 << 20
 
-// SaveFile writes the jar to path atomically with mode 0600: a temporary
-// file in the same directory, fsync, rename, fsync of the directory. A
-// crash leaves either the old file or the new one, never half of one.
-func (j *Jar) SaveFile(path string) error {
-	b, err := j.marshal()
+// readSessionFile reads the session file at path under a shared
+// advisory lock. A missing file gives an error matching os.ErrNotExist;
+// every other failure matches [ErrSessionFile].
+func readSessionFile(ctx context.Context, path string) ([]byte, error) {
+	return readPrivateFile(path)
+}
+
+// writeSessionFile replaces the session file at path with data,
+// atomically.
+func writeSessionFile(ctx context.Context, path string, data []byte) error {
+	return writeFileAtomic(path, data)
+}
+
+// removeSessionFile removes the session file at path; a missing file is
+// fine.
+func removeSessionFile(ctx context.Context, path string) error {
+	unlock, err := lockFile(path)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, b)
+	defer unlock()
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }
 
-// LoadJarFile reads a jar saved by [Jar.SaveFile]. It refuses a file that
-// group or others may read, since the file is a credential.
-func LoadJarFile(path string) (*Jar, error) {
-	b, err := readPrivateFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return loadJarBytes(b, time.Now)
-}
+// checkSessionPath checks, before New loads it, that the session file
+// at path may be trusted.
+func checkSessionPath(path string) error { return nil }
 
 // writeFileAtomic replaces path with data under an advisory lock.
 func writeFileAtomic(path string, data []byte) (err error) {

@@ -1,6 +1,7 @@
 package mwauth
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -25,8 +26,8 @@ func skipIfNoUnixModes(t *testing.T) {
 	}
 }
 
-func sampleJar() *Jar {
-	j := NewJar()
+func sampleJar() *jar {
+	j := newJar(time.Now)
 	j.SetCookies(wikiURL, []*http.Cookie{
 		{Name: "wiki_session", Value: "s3ss10n", Path: "/", HttpOnly: true},
 		{Name: "wikiUserID", Value: "1", Path: "/", MaxAge: 3600},
@@ -34,7 +35,25 @@ func sampleJar() *Jar {
 	return j
 }
 
-// tempEntries lists what the directory holds besides the file and its
+// saveJarFile writes j as the jar member of a session file to path.
+func saveJarFile(j *jar, path string) error {
+	b, err := json.MarshalIndent(jarFile{Version: jarVersion, Cookies: j.snapshot()}, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeSessionFile(context.Background(), path, b)
+}
+
+// loadJarFile reads what saveJarFile wrote.
+func loadJarFile(path string) (*jar, error) {
+	b, err := readSessionFile(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	return loadJar(b, time.Now)
+}
+
+// strayFiles lists what the directory holds besides the file and its
 // lock.
 func strayFiles(t *testing.T, dir, base string) []string {
 	t.Helper()
@@ -55,20 +74,20 @@ func TestSaveFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "jar.json")
 	j := sampleJar()
-	require.NoError(t, j.SaveFile(path))
+	require.NoError(t, saveJarFile(j, path))
 	fi, err := os.Stat(path)
 	require.NoError(t, err)
 	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
 	assert.Empty(t, strayFiles(t, dir, "jar.json"), "no temporary file may be left")
 
-	loaded, err := LoadJarFile(path)
+	loaded, err := loadJarFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, 2, loaded.Len())
+	assert.Equal(t, 2, jarLen(loaded))
 	assert.Equal(t, []string{"wikiUserID", "wiki_session"}, cookieNames(loaded.Cookies(wikiURL)))
 
 	// Replacing a file that someone made world-readable gives 0600 again.
 	require.NoError(t, os.Chmod(path, 0o644))
-	require.NoError(t, j.SaveFile(path))
+	require.NoError(t, saveJarFile(j, path))
 	fi, err = os.Stat(path)
 	require.NoError(t, err)
 	assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
@@ -84,16 +103,16 @@ func TestSaveFileConcurrent(t *testing.T) {
 		go func(g int) {
 			defer wg.Done()
 			for i := 0; i < 10; i++ {
-				j := NewJar()
+				j := newJar(time.Now)
 				j.SetCookies(wikiURL, []*http.Cookie{{Name: "writer", Value: fmt.Sprintf("g%d-i%d", g, i), Path: "/"}})
-				assert.NoError(t, j.SaveFile(path))
+				assert.NoError(t, saveJarFile(j, path))
 			}
 		}(g)
 	}
 	wg.Wait()
-	loaded, err := LoadJarFile(path)
+	loaded, err := loadJarFile(path)
 	require.NoError(t, err, "the file is always one whole jar")
-	assert.Equal(t, 1, loaded.Len())
+	assert.Equal(t, 1, jarLen(loaded))
 	assert.Empty(t, strayFiles(t, dir, "jar.json"))
 }
 
@@ -105,7 +124,7 @@ func TestSaveFileFailureLeavesNoTemp(t *testing.T) {
 	path := filepath.Join(dir, "jar.json")
 	require.NoError(t, os.Mkdir(path, 0o700))
 	require.NoError(t, os.WriteFile(filepath.Join(path, "keep"), []byte("x"), 0o600))
-	assert.Error(t, sampleJar().SaveFile(path))
+	assert.Error(t, saveJarFile(sampleJar(), path))
 	assert.Empty(t, strayFiles(t, dir, "jar.json"))
 }
 
@@ -129,16 +148,16 @@ func TestLoadJarFileModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			path := filepath.Join(t.TempDir(), "jar.json")
-			require.NoError(t, sampleJar().SaveFile(path))
+			require.NoError(t, saveJarFile(sampleJar(), path))
 			require.NoError(t, os.Chmod(path, tt.mode))
-			j, err := LoadJarFile(path)
+			j, err := loadJarFile(path)
 			if tt.wantErr {
 				assert.ErrorIs(t, err, ErrSessionFile)
 				assert.Nil(t, j)
 				return
 			}
 			require.NoError(t, err)
-			assert.Equal(t, 2, j.Len())
+			assert.Equal(t, 2, jarLen(j))
 		})
 	}
 }
@@ -146,16 +165,16 @@ func TestLoadJarFileModes(t *testing.T) {
 func TestLoadJarFileErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	_, err := LoadJarFile(filepath.Join(dir, "missing.json"))
+	_, err := loadJarFile(filepath.Join(dir, "missing.json"))
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 	assert.NotErrorIs(t, err, ErrSessionFile)
 
-	_, err = LoadJarFile(dir)
+	_, err = loadJarFile(dir)
 	assert.ErrorIs(t, err, ErrSessionFile, "a directory is not a jar")
 
 	garbage := filepath.Join(dir, "garbage.json")
 	require.NoError(t, os.WriteFile(garbage, []byte("{\"version\":1,\"cookies\":[{"), 0o600))
-	_, err = LoadJarFile(garbage)
+	_, err = loadJarFile(garbage)
 	assert.ErrorIs(t, err, ErrSessionFile)
 }
 
@@ -238,7 +257,7 @@ func TestWithSessionFileRefusesBadFiles(t *testing.T) {
 			}
 			c, err = New(ep, WithSessionFile(path), WithFreshSession())
 			require.NoError(t, err, "WithFreshSession ignores the file")
-			assert.Zero(t, c.Jar().Len())
+			assert.Zero(t, jarLen(c.jar))
 			assert.Equal(t, sessionNone, c.state().kind)
 		})
 	}
@@ -269,7 +288,7 @@ func TestWithSessionFileMissingIsFine(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "new", "..", "session.json")
 	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile(path))
 	require.NoError(t, err)
-	assert.Zero(t, c.Jar().Len())
+	assert.Zero(t, jarLen(c.jar))
 	_, err = os.Stat(path)
 	assert.ErrorIs(t, err, fs.ErrNotExist, "New alone writes nothing")
 }
@@ -293,7 +312,7 @@ func TestWithSessionFileAndWithJarExclusive(t *testing.T) {
 			if tt.exists {
 				require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", nil), 0o600))
 			}
-			_, err := New(ep, WithJar(NewJar()), WithSessionFile(path))
+			_, err := New(ep, WithJar(newJar(time.Now)), WithSessionFile(path))
 			assert.Error(t, err)
 		})
 	}
@@ -349,7 +368,7 @@ func TestSessionFileLifecycle(t *testing.T) {
 	c2, err := New(f.endpoint(), WithSessionFile(path))
 	require.NoError(t, err)
 	assert.Equal(t, sessionLogin, c2.state().kind)
-	assert.Equal(t, c.Jar().Len(), c2.Jar().Len())
+	assert.Equal(t, jarLen(c.jar), jarLen(c2.jar))
 
 	require.NoError(t, c2.Logout(ctx))
 	_, err = os.Stat(path)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/mwauth/mwauth/internal/wire"
 )
@@ -87,31 +86,6 @@ func FuzzLoginReason(f *testing.F) {
 			return
 		}
 		_ = (&LoginError{Action: "login", Result: "Failed", Code: r.Code, Message: r.Text}).Error()
-	})
-}
-
-func FuzzLoadJar(f *testing.F) {
-	j := newJarAt(func() time.Time { return time.Unix(1_700_000_000, 0) })
-	b, _ := j.marshal()
-	f.Add(b)
-	f.Add([]byte(`{"version":1,"cookies":[{"url":"http://127.0.0.1:8080/","name":"localwiki_session","value":"v","path":"/","httponly":true}]}`))
-	f.Add([]byte(`{"version":1,"cookies":[{"url":"https://wiki.example.org/","name":"a","value":"b","domain":"example.org","path":"/","expires":"2999-01-01T00:00:00Z","secure":true,"samesite":"lax"}]}`))
-	f.Add([]byte(`{"version":2,"cookies":[]}`))
-	f.Add([]byte(`{"version":1,"cookies":[null]}`))
-	f.Add([]byte(`{"version":1,"cookies":[{"url":"::","name":""}]}`))
-	f.Add([]byte(`{"version":1,"cook`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		j, err := loadJarBytes(b, time.Now)
-		if err != nil {
-			return
-		}
-		out, err := j.marshal()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := loadJarBytes(out, time.Now); err != nil {
-			t.Fatalf("a saved jar does not load again: %v", err)
-		}
 	})
 }
 

@@ -290,7 +290,7 @@ func TestLoginRejectsEmptyCredentials(t *testing.T) {
 func TestLoginStartsFromFreshSession(t *testing.T) {
 	t.Parallel()
 	c, f := loggedIn(t)
-	require.Equal(t, 2, c.Jar().Len(), "session and _BPsession cookies")
+	require.Equal(t, 2, jarLen(c.jar), "session and _BPsession cookies")
 	old := c.Jar().Cookies(mustParse(t, f.endpoint()))
 	f.on("login", f.loginOK())
 	_, err := c.Login(ctxTimeout(t, 10*time.Second), testBotUser, testBotPassword)
@@ -348,7 +348,7 @@ func TestLogout(t *testing.T) {
 	assert.Equal(t, sessionNone, st.kind)
 	assert.Empty(t, st.username)
 	assert.Nil(t, c.creds, "logout forgets the credentials")
-	assert.Zero(t, c.Jar().Len(), "logout forgets the cookies")
+	assert.Zero(t, jarLen(c.jar), "logout forgets the cookies")
 	assert.Empty(t, c.tokens)
 
 	// A later call is anonymous: no assert, and no re-login.

@@ -30,7 +30,7 @@ func main() {
 	defer cancel()
 	switch os.Args[1] {
 	case "start":
-		c, err := mwauth.New(api)
+		c, err := mwauth.New(api, mwauth.WithSessionFile(jarFile))
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -49,20 +49,14 @@ func main() {
 		if step.Status != mwauth.StatusRedirect {
 			log.Fatalf("expected REDIRECT, got %s (%s)", step.Status, step.MessageCode)
 		}
-		// The flow's state lives in the session cookie: keep the jar.
-		if err := c.Jar().SaveFile(jarFile); err != nil {
-			log.Fatal(err)
-		}
+		// The flow's state lives in the session cookie, which
+		// WithSessionFile keeps in jarFile.
 		fmt.Printf("Send the browser to:\n  %s\nthen run: webredirect finish '<address it came back to>'\n", step.RedirectTarget)
 	case "finish":
 		if len(os.Args) < 3 {
 			log.Fatal("finish needs the return address")
 		}
-		jar, err := mwauth.LoadJarFile(jarFile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		c, err := mwauth.New(api, mwauth.WithJar(jar))
+		c, err := mwauth.New(api, mwauth.WithSessionFile(jarFile))
 		if err != nil {
 			log.Fatal(err)
 		}
