@@ -130,8 +130,24 @@ func run(ctx context.Context, args []string, e *env) int {
 		fmt.Fprintf(e.stderr, "mwlogin: %s\n", clean(ue.Error()))
 		return exitUsage
 	}
-	fmt.Fprintf(e.stderr, "mwlogin: %s\n", clean(err.Error()))
+	fmt.Fprintf(e.stderr, "mwlogin: %s\n", clean(explain(err)))
 	return exitError
+}
+
+// explain puts the common login failures in words, before the error.
+func explain(err error) string {
+	var le *mwauth.LoginError
+	switch {
+	case errors.Is(err, mwauth.ErrThrottled) && errors.As(err, &le) && le.Wait > 0:
+		return fmt.Sprintf("too many login attempts: wait %s (%v)", le.Wait, err)
+	case errors.Is(err, mwauth.ErrThrottled):
+		return fmt.Sprintf("too many login attempts: wait a few minutes (%v)", err)
+	case errors.Is(err, mwauth.ErrWrongCredentials):
+		return fmt.Sprintf("wrong username or password (%v)", err)
+	case errors.Is(err, mwauth.ErrInteractionRequired):
+		return fmt.Sprintf("this account cannot log in with action=login: use a bot password (User@BotName), or log in on a terminal with your username (%v)", err)
+	}
+	return err.Error()
 }
 
 func dispatch(ctx context.Context, args []string, e *env) error {
