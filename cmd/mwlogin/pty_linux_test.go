@@ -348,4 +348,3 @@ func TestPTYCtrlC(t *testing.T) {
 		})
 	}
 }
-
