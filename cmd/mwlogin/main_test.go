@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mwauth/mwauth"
+	"github.com/mwauth/mwauth/internal/wikitest"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
@@ -408,4 +409,25 @@ func (r *replies) ask(string, mwauth.Field) (string, error) {
 	v := r.list[0]
 	r.list = r.list[1:]
 	return v, nil
+}
+
+// The same commands against the real MediaWiki of scripts/test.sh: a bot
+// password from standard input, status, logout.
+func TestIntegrationBotPasswordRealWiki(t *testing.T) {
+	api := wikitest.API(t)
+	configHome(t)
+	r := mwlogin(t, wikitest.BotUserBotPass+"\n", nil,
+		"login", "-wiki", api, "-user", wikitest.BotUserBot, "-password-stdin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "as "+wikitest.BotUser+".")
+
+	r = mwlogin(t, "", nil, "status", "-wiki", api)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "as "+wikitest.BotUser+" (user id ")
+
+	r = mwlogin(t, "", nil, "logout", "-wiki", api)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	r = mwlogin(t, "", nil, "status", "-wiki", api)
+	assert.Equal(t, exitError, r.code)
+	assert.Contains(t, r.stderr, "not logged in")
 }

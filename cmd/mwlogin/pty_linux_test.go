@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mwauth/mwauth/internal/wikitest"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
@@ -347,4 +348,33 @@ func TestPTYCtrlC(t *testing.T) {
 			assert.NotZero(t, p.lflag()&syscall.ICANON, "line editing is restored")
 		})
 	}
+}
+
+// An interactive two-factor login on a terminal against the real
+// MediaWiki of scripts/test.sh.
+func TestIntegrationPTYTwoFactorRealWiki(t *testing.T) {
+	api := wikitest.API(t)
+	cfg := t.TempDir()
+	p := startPTY(t, cfg, nil, "login", "-wiki", api)
+	p.expect("Username (User@BotName for a bot password): ")
+	p.typeLine(wikitest.TwoFAUser)
+	// The local wiki has a single sign-on provider: its button comes first.
+	p.expect("Log in with FakeSSO [y/N]: ")
+	p.typeLine("n")
+	p.expect("Password: ")
+	p.typeSecret(wikitest.TwoFAPass)
+	p.expect("Keep me logged in [y/N]: ")
+	p.waitEcho(true)
+	p.typeLine("n")
+	p.expect("code: ")
+	p.typeLine(wikitest.TOTP(t))
+	require.Equal(t, exitOK, p.wait(), p.shown())
+	assert.Contains(t, p.shown(), "as "+wikitest.TwoFAUser+".")
+	assert.NotContains(t, p.shown(), wikitest.TwoFAPass)
+
+	p = startPTY(t, cfg, nil, "status", "-wiki", api)
+	require.Equal(t, exitOK, p.wait(), p.shown())
+	assert.Contains(t, p.shown(), "as "+wikitest.TwoFAUser+" (user id ")
+	p = startPTY(t, cfg, nil, "logout", "-wiki", api)
+	require.Equal(t, exitOK, p.wait(), p.shown())
 }
