@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -377,4 +378,70 @@ func TestIntegrationPTYTwoFactorRealWiki(t *testing.T) {
 	assert.Contains(t, p.shown(), "as "+wikitest.TwoFAUser+" (user id ")
 	p = startPTY(t, cfg, nil, "logout", "-wiki", api)
 	require.Equal(t, exitOK, p.wait(), p.shown())
+}
+
+// Ctrl-C while mwlogin waits for the wiki cancels the request: status 130.
+func TestPTYCtrlCWhileWaitingForTheWiki(t *testing.T) {
+	fake := mwauthtest.NewUnstartedServer()
+	defer fake.Close()
+	var hang atomic.Bool
+	arrived := make(chan struct{}, 1)
+	release := make(chan struct{})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !hang.Load() {
+			fake.Handler().ServeHTTP(w, r)
+			return
+		}
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		select { // a wiki that stopped answering
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer hs.Close()
+	defer close(release)
+	api := hs.URL + "/api.php"
+	cfg := t.TempDir()
+	path := filepath.Join(cfg, "s.json")
+	r := mwlogin(t, "botuserbotpassword0123456789abcd", nil,
+		"login", "-wiki", api, "-session", path, "-user", "BotUser@localbot", "-password-stdin")
+	require.Equal(t, exitOK, r.code, r.stderr)
+
+	hang.Store(true)
+	p := startPTY(t, cfg, nil, "status", "-wiki", api, "-session", path)
+	select {
+	case <-arrived:
+	case <-time.After(20 * time.Second):
+		require.FailNow(t, "no request reached the wiki", p.shown())
+	}
+	_, err := p.master.Write([]byte{0x03})
+	require.NoError(t, err)
+	assert.Equal(t, exitInterrupted, p.wait(), p.shown())
+	assert.Contains(t, p.shown(), "mwlogin: interrupted")
+	assert.Equal(t, 1, strings.Count(p.shown(), "mwlogin: "), "one error line")
+}
+
+// The demo on a terminal: the person answers, the demo shows the code.
+func TestPTYDemoInteractive(t *testing.T) {
+	p := startPTY(t, t.TempDir(), nil, "demo")
+	p.expect("Username: ")
+	p.typeLine(demoUser)
+	p.expect("Password: ")
+	p.typeSecret(demoPass)
+	p.expect("Keep me logged in [y/N]: ")
+	p.waitEcho(true)
+	p.typeLine("n")
+	const hint = "(The code the account's authenticator app shows now is "
+	p.expect(hint)
+	p.expect("Two-factor token or recovery code: ")
+	shown := p.shown()
+	i := strings.Index(shown, hint) + len(hint)
+	p.typeLine(shown[i : i+6])
+	require.Equal(t, exitOK, p.wait(), p.shown())
+	assert.Contains(t, p.shown(), "Logged in as TwoFAUser after 3 HTTP requests.")
+	assert.Contains(t, p.shown(), "Logged out; session file removed.")
+	assert.Equal(t, 1, strings.Count(p.shown(), demoPass), "the password is shown once, in the instructions, never echoed")
 }
