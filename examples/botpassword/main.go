@@ -1,9 +1,14 @@
 // Command botpassword is a minimal bot: it logs in with a bot password,
-// keeps its session in a file so the next run resumes it in one request,
-// and makes one authenticated call.
+// keeps its session in a file so that the next run resumes it in one
+// request, and makes one authenticated edit.
 //
 //	MW_API=https://wiki.example.org/w/api.php MW_USER='Example@ExampleBot' \
-//	MW_PASSWORD=... go run ./examples/botpassword
+//	MW_PASSWORD=... go run .
+//
+// Create the bot password at Special:BotPasswords with the "Edit existing
+// pages" grant. The edit appends a line to MW_PAGE (default: a subpage of
+// the bot's user page). MW_SESSION names the session file (default
+// botpassword-session.json); treat it as a password.
 package main
 
 import (
@@ -19,9 +24,10 @@ import (
 )
 
 func main() {
+	log.SetFlags(0)
 	api, user, pass := os.Getenv("MW_API"), os.Getenv("MW_USER"), os.Getenv("MW_PASSWORD")
 	if api == "" || user == "" || pass == "" {
-		log.Fatal("set MW_API, MW_USER (User@BotName) and MW_PASSWORD")
+		log.Fatal("set MW_API (the wiki's api.php URL), MW_USER (User@BotName) and MW_PASSWORD")
 	}
 	session := os.Getenv("MW_SESSION")
 	if session == "" {
@@ -37,35 +43,47 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	// One request when the saved session is alive; a login otherwise.
+
+	// One request when the saved session is alive, a login otherwise.
 	me, err := c.Resume(ctx)
+	var le *mwauth.LoginError
 	switch {
 	case errors.Is(err, mwauth.ErrWrongCredentials):
 		log.Fatal("the wiki refused the bot password: check MW_USER and MW_PASSWORD")
-	case errors.Is(err, mwauth.ErrThrottled):
-		log.Fatal("too many login attempts: wait a few minutes")
+	case errors.Is(err, mwauth.ErrThrottled) && errors.As(err, &le):
+		log.Fatalf("too many login attempts: wait %s", le.Wait)
 	case err != nil:
 		log.Fatal(err)
 	}
-	fmt.Printf("logged in as %s (id %d)\n", me.Name, me.ID)
+	fmt.Printf("logged in as %s (user id %d)\n", me.Name, me.ID)
 
-	// An authenticated write-mode call with a CSRF token: watch a page.
-	resp, err := c.PostWithToken(ctx, mwauth.TokenWatch, url.Values{
-		"action": {"watch"}, "titles": {"Main Page"},
-	})
+	page := os.Getenv("MW_PAGE")
+	if page == "" {
+		page = "User:" + me.Name + "/mwauth-example"
+	}
+	// An edit needs a CSRF token: PostWithToken fetches it once, caches
+	// it, and fetches it again if the wiki answers badtoken. The Client
+	// sends assert=user, so a lost session fails (or logs in again with
+	// the bot password) instead of editing anonymously.
+	var res struct {
+		Edit struct {
+			Result   string `json:"result"`
+			Title    string `json:"title"`
+			NewRevID int    `json:"newrevid"`
+		} `json:"edit"`
+	}
+	err = c.PostWithToken(ctx, "csrf", url.Values{
+		"action":     {"edit"},
+		"title":      {page},
+		"appendtext": {"\n* mwauth botpassword example, " + time.Now().UTC().Format(time.RFC3339)},
+		"summary":    {"mwauth example edit"},
+		"bot":        {"1"},
+	}, &res)
 	if err != nil {
 		log.Fatal(err)
 	}
-	var out struct {
-		Watch []struct {
-			Title   string `json:"title"`
-			Watched bool   `json:"watched"`
-		} `json:"watch"`
+	if res.Edit.Result != "Success" {
+		log.Fatalf("the edit was not saved: result %q", res.Edit.Result)
 	}
-	if err := resp.Decode(&out); err != nil {
-		log.Fatal(err)
-	}
-	for _, w := range out.Watch {
-		fmt.Printf("watching %q: %v\n", w.Title, w.Watched)
-	}
+	fmt.Printf("edited %s (revision %d)\n", res.Edit.Title, res.Edit.NewRevID)
 }
