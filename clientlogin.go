@@ -116,6 +116,11 @@ func (r ClientLoginRequest) Format(f fmt.State, _ rune) {
 // Step is one answer of the clientlogin state machine, or the login form
 // that [Client.AuthManagerInfo] returns. Which fields are set depends on
 // Status, as each field's comment says.
+//
+// Its texts (Message, labels, values) are the wiki's, unchanged: remove
+// control characters and escape sequences before showing them on a
+// terminal, as cmd/mwlogin does. Errors made from a step ([Step.Err]) are
+// cleaned already.
 type Step struct {
 	// Status says what the caller does next; see the Status constants.
 	Status Status
