@@ -346,7 +346,10 @@ func TestReason(t *testing.T) {
 	}{
 		{name: "plaintext object", in: `{"code":"wrongpassword","text":"Incorrect."}`, want: Reason{Code: "wrongpassword", Text: "Incorrect."}},
 		{name: "fv1 object", in: `{"code":"wrongpassword","*":"Incorrect."}`, want: Reason{Code: "wrongpassword", Text: "Incorrect."}},
-		{name: "raw object", in: `{"code":"wrongpassword","key":"wrongpassword","params":[]}`, want: Reason{Code: "wrongpassword"}},
+		{name: "raw object", in: `{"code":"wrongpassword","key":"wrongpassword","params":[]}`,
+			want: Reason{Code: "wrongpassword", Params: json.RawMessage(`[]`)}},
+		{name: "raw throttle", in: `{"code":"login-throttled","key":"login-throttled","params":[{"duration":60}]}`,
+			want: Reason{Code: "login-throttled", Params: json.RawMessage(`[{"duration":60}]`)}},
 		{name: "bc string", in: `"Incorrect username or password entered. Please try again."`,
 			want: Reason{Text: "Incorrect username or password entered. Please try again."}},
 		{name: "number", in: `3`, wantErr: true},
@@ -487,4 +490,24 @@ func FuzzDecodeJSON(f *testing.F) {
 		}
 		_ = Snippet(b)
 	})
+}
+
+func TestDuration(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int64
+	}{
+		{name: "throttle", in: `[{"duration":60}]`, want: 60},
+		{name: "among others", in: `["x",{"num":3},{"duration":300}]`, want: 300},
+		{name: "none", in: `[]`},
+		{name: "negative", in: `[{"duration":-5}]`},
+		{name: "not a list", in: `{"duration":60}`},
+		{name: "empty", in: ``},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, Duration(json.RawMessage(tt.in)))
+		})
+	}
 }
