@@ -1,11 +1,12 @@
 package mwauth
 
 import (
-	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/mwauth/mwauth/internal/wire"
 )
@@ -28,20 +29,26 @@ func BenchmarkDecodeClientLoginUI(b *testing.B) {
 	}
 }
 
-func BenchmarkJarSaveLoad(b *testing.B) {
-	j := NewJar()
+// BenchmarkSessionSnapshotRebuild measures what a session file save and
+// load cost beyond the file: the jar's snapshot, its JSON, and the jar
+// built again from it.
+func BenchmarkSessionSnapshotRebuild(b *testing.B) {
+	j := newJar(time.Now)
 	u, _ := url.Parse("https://wiki.example.org/w/api.php")
 	for i := 0; i < 8; i++ {
 		j.SetCookies(u, []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: "0123456789abcdef0123456789abcdef", Path: "/"}})
 	}
-	var buf bytes.Buffer
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		buf.Reset()
-		if err := j.Save(&buf); err != nil {
+		data, err := json.Marshal(j.snapshot())
+		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := LoadJar(&buf); err != nil {
+		var cookies []*savedCookie
+		if err := json.Unmarshal(data, &cookies); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := buildJar(cookies, time.Now); err != nil {
 			b.Fatal(err)
 		}
 	}

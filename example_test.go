@@ -8,15 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/mwauth/mwauth"
-	"github.com/mwauth/mwauth/internal/totp"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
 // The examples run against mwauthtest, an in-process fake wiki with the
-// same accounts as the project's local test wiki.
+// accounts of its DefaultAccounts.
 
 func ExampleNew() {
 	c, err := mwauth.New("https://en.wikipedia.org/w/api.php",
@@ -24,13 +22,13 @@ func ExampleNew() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(c.Endpoint())
+	fmt.Println(c != nil)
 
 	// Plain http to a host that is not loopback is refused.
 	_, err = mwauth.New("http://wiki.example.org/w/api.php")
-	fmt.Println(err != nil)
+	fmt.Println(errors.Is(err, mwauth.ErrInsecureHTTP))
 	// Output:
-	// https://en.wikipedia.org/w/api.php
+	// true
 	// true
 }
 
@@ -43,11 +41,11 @@ func ExampleClient_Login() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	res, err := c.Login(ctx, "BotUser@localbot", "botuserbotpassword0123456789abcd")
+	me, err := c.Login(ctx, "BotUser@localbot", "botuserbotpassword0123456789abcd")
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("logged in as", res.Username)
+	fmt.Println("logged in as", me.Name)
 
 	// A wrong password is a typed error.
 	_, err = c.Login(ctx, "BotUser@localbot", "wrongpassword0123456789abcdefghi")
@@ -77,23 +75,20 @@ func ExampleClient_ClientLogin() {
 		log.Fatal(err)
 	}
 	fmt.Println(step.Status, step.MessageCode)
-	for _, f := range step.AllFields() {
+	for _, f := range step.Fields() {
 		fmt.Println("field:", f.Name)
 	}
 
 	// The account's authenticator app would show this code.
-	code, err := totp.Code("LOCALWIKI2FATEST", time.Now())
-	if err != nil {
-		log.Fatal(err)
-	}
-	step, err = c.ContinueClientLogin(ctx, map[string]string{"OATHToken": code})
+	code := srv.TOTPCode("TwoFAUser", 0)
+	step, err = c.ContinueClientLogin(ctx, step.Answer(map[string]string{"OATHToken": code}))
 	if err != nil {
 		log.Fatal(err)
 	}
 	if err := step.Err(); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(step.Status, step.Username)
+	fmt.Println(step.Status, step.User.Name)
 	// Output:
 	// UI oathauth-auth-ui
 	// field: OATHToken
@@ -109,29 +104,32 @@ func ExampleClient_RunClientLogin() {
 		log.Fatal(err)
 	}
 	// A Responder answers each step; a terminal program would prompt for
-	// every field by its Label, without echo when it is Sensitive.
+	// every field by its Label, without echo when it is Sensitive. Here it
+	// stands for a person who knows the password and has the
+	// authenticator app.
+	person := map[string]string{
+		"username":  "TwoFAUser",
+		"password":  "TwoFA-localwiki-pass-1",
+		"OATHToken": srv.TOTPCode("TwoFAUser", 0),
+	}
 	responder := func(ctx context.Context, s *mwauth.Step) (map[string]string, error) {
 		answers := map[string]string{}
-		for _, f := range s.AllFields() {
-			if f.Name == "OATHToken" {
-				code, err := totp.Code("LOCALWIKI2FATEST", time.Now())
-				if err != nil {
-					return nil, err
-				}
-				answers[f.Name] = code
+		for _, f := range s.Fields() {
+			if v, ok := person[f.Name]; ok {
+				answers[f.Name] = v
 			}
 		}
 		fmt.Println("answering", s.Status, s.MessageCode)
 		return answers, nil
 	}
-	step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{
-		Fields: map[string]string{"username": "TwoFAUser", "password": "TwoFA-localwiki-pass-1"},
-	}, responder)
+	// An empty request: the login form goes to the Responder too.
+	step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{}, responder)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(step.Status, step.Username)
+	fmt.Println(step.Status, step.User.Name)
 	// Output:
+	// answering UI mwauth-login-form
 	// answering UI oathauth-auth-ui
 	// PASS TwoFAUser
 }
@@ -167,62 +165,22 @@ func ExampleWithSessionFile() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	srv.ResetRequests()
+	before := len(srv.Requests())
 	me, err := c2.Resume(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("resumed as", me.Name, "in", len(srv.Requests()), "request")
+	fmt.Println("resumed as", me.Name, "in", len(srv.Requests())-before, "request")
 	// Output:
 	// saved with mode 0600
 	// resumed as BotUser in 1 request
-}
-
-func ExampleJar_Save() {
-	srv := mwauthtest.NewServer()
-	defer srv.Close()
-	ctx := context.Background()
-	c, err := mwauth.New(srv.URL)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := c.Login(ctx, "Admin@localbot", "adminbotpassword0123456789abcdef"); err != nil {
-		log.Fatal(err)
-	}
-	// Save the session by hand, for example to a secret store.
-	dir, err := os.MkdirTemp("", "mwauth-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "jar.json")
-	if err := c.Jar().SaveFile(path); err != nil {
-		log.Fatal(err)
-	}
-	jar, err := mwauth.LoadJarFile(path)
-	if err != nil {
-		log.Fatal(err)
-	}
-	c2, err := mwauth.New(srv.URL, mwauth.WithJar(jar))
-	if err != nil {
-		log.Fatal(err)
-	}
-	me, err := c2.Resume(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println(me.Name)
-	fmt.Println(jar) // never prints cookie values
-	// Output:
-	// Admin
-	// mwauth.Jar{cookies: 2}
 }
 
 func ExampleClient_PostWithToken() {
 	srv := mwauthtest.NewServer()
 	defer srv.Close()
 	ctx := context.Background()
-	c, err := mwauth.New(srv.URL, mwauth.WithAssert("bot"))
+	c, err := mwauth.New(srv.URL, mwauth.WithAssert(mwauth.AssertBot))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -230,18 +188,15 @@ func ExampleClient_PostWithToken() {
 		log.Fatal(err)
 	}
 	// The CSRF token is fetched once and cached; assert=bot is added.
-	resp, err := c.PostWithToken(ctx, mwauth.TokenCSRF, url.Values{
-		"action": {"edit"}, "title": {"Sandbox"}, "appendtext": {"Hello"}, "summary": {"example"},
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
 	var out struct {
 		Edit struct {
 			Result string `json:"result"`
 		} `json:"edit"`
 	}
-	if err := resp.Decode(&out); err != nil {
+	err = c.PostWithToken(ctx, "csrf", url.Values{
+		"action": {"edit"}, "title": {"Sandbox"}, "appendtext": {"Hello"}, "summary": {"example"},
+	}, &out)
+	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Println(out.Edit.Result)
