@@ -1,24 +1,16 @@
-package mwauth_test
+package livetest_test
 
-// Integration tests of saved sessions, automatic re-login and several
-// processes sharing one session file, against the real test wiki (see
-// integration_test.go). The two-process tests build and run
-// internal/itest/resume.
+// Conformance cases of saved sessions, Resume, automatic re-login and
+// logout: a Client meant to act as a user never runs anonymously.
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,416 +21,338 @@ import (
 	"github.com/mwauth/mwauth/internal/wikitest"
 )
 
-// harmlessWrite is a write-mode request that needs a CSRF token and that a
-// bot password with every grant may make: it sets a private user option.
+// harmlessWrite is a POST that needs a CSRF token and changes nothing:
+// action=checktoken. Sent with PostWithToken it also carries the
+// Client's assert, so a lost session fails it as it fails an edit.
 func harmlessWrite() url.Values {
-	return url.Values{
-		"action":      {"options"},
-		"optionname":  {"userjs-mwauth-integration"},
-		"optionvalue": {strconv.FormatInt(time.Now().UnixNano(), 10)},
-	}
+	return url.Values{"action": {"checktoken"}, "type": {"csrf"}}
 }
 
-// loginWithFile logs a Client with a session file in as Admin@localbot.
-func loginWithFile(ctx context.Context, t *testing.T, api, file string) *mwauth.Client {
+// loginWithFile logs a Client with the session file in as user.
+func loginWithFile(ctx context.Context, t *testing.T, tg target, file, user, pass string) {
 	t.Helper()
-	c := newClient(t, api, newRecorder(), mwauth.WithSessionFile(file))
-	res, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+	c, _ := tg.client(t, mwauth.WithSessionFile(file))
+	_, err := c.Login(ctx, user, pass)
 	require.NoError(t, err)
-	require.Equal(t, wikitest.Admin, res.Username)
-	return c
+	require.FileExists(t, file)
 }
 
-func TestIntegrationSessionFileResume(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	file := filepath.Join(t.TempDir(), "session.json")
-
-	loginWithFile(ctx, t, api, file)
-	fi, err := os.Stat(file)
-	require.NoError(t, err, "the login saved the session")
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-
-	// A second Client (a restarted bot) on the same file.
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithSessionFile(file))
-	ui, err := c.Resume(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, ui.Name)
-	assert.Positive(t, ui.ID)
-	assert.False(t, ui.Anonymous)
-	assert.Equal(t, 1, rec.count(), "Resume takes one request: %s", rec.summary(0))
-
-	// Resume fetched the CSRF token with the user info: a write needs no
-	// token request.
-	_, err = c.PostWithToken(ctx, mwauth.TokenCSRF, harmlessWrite())
-	require.NoError(t, err)
-	assert.Equal(t, 2, rec.count(), "the write is one POST: %s", rec.summary(0))
-	ex := rec.since(1)
-	require.Len(t, ex, 1)
-	assert.Equal(t, http.MethodPost, ex[0].Method)
-	assert.Equal(t, "options", ex[0].Action)
-	assert.Equal(t, "user", ex[0].Params.Get("assert"), "a resumed session is asserted")
-	assert.Zero(t, rec.loginPosts(0))
-}
-
-func TestIntegrationSessionKilledWhileBotWorks(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
-
-	_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
-	require.NoError(t, err)
-	_, err = userInfo(ctx, t, c)
-	require.NoError(t, err)
-
-	t.Run("Get", func(t *testing.T) {
-		wikitest.KillSessions(t)
+var sessionCases = []conformanceCase{
+	{"resume takes one request and fetches the CSRF token", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		fi, err := os.Stat(file)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+		// A second Client (a restarted bot) on the same file.
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Positive(t, u.ID)
+		assert.Equal(t, 1, rec.count(), "Resume takes one request: %s", rec.summary(0))
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+		ex := rec.since(1)
+		require.Len(t, ex, 1, "the write is one POST with the token Resume fetched: %s", rec.summary(0))
+		assert.Equal(t, http.MethodPost, ex[0].Method)
+		assert.Equal(t, "user", ex[0].Params.Get("assert"), "a resumed session is asserted")
+		assert.Zero(t, rec.loginPosts(0))
+	}},
+	{"a loaded session asserts its user from the first call", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, "user", rec.since(0)[0].Params.Get("assert"))
+	}},
+	{"an expired saved session without credentials is an error", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		u, err := c.Resume(ctx)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn, "never an anonymous user")
+		assert.Equal(t, mwauth.User{}, u)
+		assert.Equal(t, 1, rec.count())
+		// Nor does a call run anonymously.
 		n := rec.count()
-		name, err := userInfo(ctx, t, c)
+		err = c.PostWithToken(ctx, "", harmlessWrite(), nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		for _, e := range rec.since(n) {
+			if e.Method == http.MethodPost {
+				assert.Equal(t, "user", e.Params.Get("assert"), "every write asserts: %s", rec.summary(n))
+			}
+		}
+	}},
+	{"an expired saved session is logged in again with WithBotPassword", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 1, rec.loginPosts(0))
+		assert.Equal(t, 3, rec.count(), "userinfo, login token, login: %s", rec.summary(0))
+		// The new session went to the file: the next process resumes it.
+		c2, rec2 := tg.client(t, mwauth.WithSessionFile(file))
+		u, err = c2.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 1, rec2.count())
+	}},
+	{"Resume with WithBotPassword replaces another user's saved session", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name, "the configured user, not the file's")
+		assert.Equal(t, 1, rec.loginPosts(0))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, name, "the wiki agrees")
+		c2, _ := tg.client(t, mwauth.WithSessionFile(file))
+		u, err = c2.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name, "the file now holds the configured user's session")
+	}},
+	{"WithBotPassword alone: the first call logs in and asserts", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name)
+		ex := rec.since(0)
+		require.Len(t, ex, 3, "login token, login, the call: %s", rec.summary(0))
+		assert.Equal(t, "user", ex[2].Params.Get("assert"))
+	}},
+	{"logout: calls fail locally, the file stays removed, Resume logs in again", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		require.FileExists(t, file)
+		n := rec.count()
+		require.NoError(t, c.Logout(ctx))
+		assert.Equal(t, 2, rec.count()-n, "CSRF token + logout POST: %s", rec.summary(n))
+		assert.NoFileExists(t, file, "Logout removes the saved session")
+
+		n = rec.count()
+		err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		err = c.PostWithToken(ctx, "", harmlessWrite(), nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		assert.Equal(t, n, rec.count(), "no request and no login after Logout: %s", rec.summary(n))
+		assert.NoFileExists(t, file, "the file stays removed")
+
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 2, rec.count()-n, "login token + login: %s", rec.summary(n))
+		assert.FileExists(t, file, "the new login is saved")
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+	}},
+	{"a lost session is logged in again once: Get", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		tg.expire(t)
+		n := rec.count()
+		name, err := userInfo(ctx, c)
 		require.NoError(t, err, "requests: %s", rec.summary(n))
 		assert.Equal(t, wikitest.Admin, name)
 		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
 		// The failed call, login token, login, the call again.
 		assert.Equal(t, 4, rec.count()-n, "requests: %s", rec.summary(n))
-	})
-
-	t.Run("PostWithToken with a cached token", func(t *testing.T) {
-		_, err := c.Token(ctx, mwauth.TokenCSRF)
+	}},
+	{"a lost session is logged in again once: PostWithToken with a cached token", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
-		wikitest.KillSessions(t)
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+		tg.expire(t)
 		n := rec.count()
-		_, err = c.PostWithToken(ctx, mwauth.TokenCSRF, harmlessWrite())
-		require.NoError(t, err, "requests: %s", rec.summary(n))
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil), "requests: %s", rec.summary(n))
 		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
 		// The failed POST, login token, login, a new CSRF token, the POST again.
 		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
-	})
-
-	t.Run("PostWithToken without a cached token", func(t *testing.T) {
-		wikitest.KillSessions(t)
-		// Log in anew so that no CSRF token is cached, then lose it.
+	}},
+	{"a lost session is logged in again once: PostWithToken without a cached token", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
-		wikitest.KillSessions(t)
+		tg.expire(t)
 		n := rec.count()
-		_, err = c.PostWithToken(ctx, mwauth.TokenCSRF, harmlessWrite())
-		require.NoError(t, err, "requests: %s", rec.summary(n))
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil), "requests: %s", rec.summary(n))
 		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
-		// The CSRF token (the anonymous +\ gives the loss away), login
-		// token, login, a new CSRF token, the POST.
+		// The CSRF token (the anonymous +\ gives the loss away), login token,
+		// login, a new CSRF token, the POST.
 		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
-	})
-}
-
-func TestIntegrationSessionConcurrentRelogin(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
-	_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
-	require.NoError(t, err)
-	_, err = userInfo(ctx, t, c)
-	require.NoError(t, err)
-
-	wikitest.KillSessions(t)
-	n := rec.count()
-	const workers = 100
-	errs := make([]error, workers)
-	names := make([]string, workers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < workers; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			resp, err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			var body struct {
-				Query struct {
-					UserInfo struct {
-						Name string `json:"name"`
-					} `json:"userinfo"`
-				} `json:"query"`
-			}
-			errs[i] = resp.Decode(&body)
-			names[i] = body.Query.UserInfo.Name
-		}(i)
-	}
-	close(start)
-	wg.Wait()
-
-	failed := 0
-	distinct := map[string]int{}
-	for _, err := range errs {
-		if err != nil {
-			distinct[err.Error()]++
-		}
-	}
-	for msg, k := range distinct {
-		t.Logf("%d× %s", k, msg)
-	}
-	for i, err := range errs {
-		if err != nil {
-			failed++
-			continue
-		}
-		assert.Equal(t, wikitest.Admin, names[i], "goroutine %d", i)
-	}
-	logins := rec.loginPosts(n)
-	t.Logf("%d goroutines: %d requests, %d login POSTs, %d failed", workers, rec.count()-n, logins, failed)
-	assert.Zero(t, failed, "every call succeeds")
-	assert.Equal(t, 1, logins, "exactly one re-login for all goroutines")
-
-	// The session is healthy afterwards.
-	name, err := userInfo(ctx, t, c)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, name)
-}
-
-func TestIntegrationSessionFailedReloginKeepsAsserting(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
-	_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
-	require.NoError(t, err)
-
-	// The wiki forgets the session, and the automatic re-login fails (its
-	// login token is corrupted, twice: WrongToken after the one retry).
-	wikitest.KillSessions(t)
-	rec.setRewrite(func(_ int, form url.Values) {
-		if form.Get("action") == "login" {
-			form.Set("lgtoken", "0123456789abcdef0123456789abcdef6b0277bb+\\")
-		}
-	})
-	n := rec.count()
-	_, err = userInfo(ctx, t, c)
-	require.Error(t, err, "requests: %s", rec.summary(n))
-	assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
-	rec.setRewrite(nil)
-
-	// A bot must never carry on as an anonymous user: the next call either
-	// logs in again or fails, and it still sends its assert.
-	n = rec.count()
-	name, err := userInfo(ctx, t, c)
-	if err != nil {
-		assert.True(t, errors.Is(err, mwauth.ErrNotLoggedIn) || errors.Is(err, mwauth.ErrLoginRequired),
-			"an error that says the bot is logged out, got %v", err)
-	} else {
-		assert.Equal(t, wikitest.Admin, name, "not an anonymous success")
-	}
-	queries := 0
-	for _, e := range rec.since(n) {
-		if e.Action == "query" && e.Params.Get("meta") == "userinfo" {
-			queries++
-			assert.Equal(t, "user", e.Params.Get("assert"),
-				"the call after a failed re-login still asserts the user: %s", rec.summary(n))
-		}
-	}
-	if err == nil {
-		assert.NotZero(t, queries, "the userinfo call reached the wiki: %s", rec.summary(n))
-	}
-}
-
-func TestIntegrationSessionLogout(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	file := filepath.Join(t.TempDir(), "session.json")
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithSessionFile(file),
-		mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
-	_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
-	require.NoError(t, err)
-	require.FileExists(t, file)
-
-	n := rec.count()
-	require.NoError(t, c.Logout(ctx))
-	assert.Equal(t, 2, rec.count()-n, "CSRF token + logout POST: %s", rec.summary(n))
-	assert.NoFileExists(t, file, "Logout removes the saved session")
-
-	n = rec.count()
-	_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}})
-	require.Error(t, err)
-	assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
-	assert.Equal(t, 1, rec.count()-n, "no re-login after a logout: %s", rec.summary(n))
-	assert.Zero(t, rec.loginPosts(n))
-
-	// Without an explicit assert the Client is simply anonymous.
-	resp, err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}})
-	require.NoError(t, err)
-	var body struct {
-		Query struct {
-			UserInfo struct {
-				Anon bool `json:"anon"`
-			} `json:"userinfo"`
-		} `json:"query"`
-	}
-	require.NoError(t, resp.Decode(&body))
-	assert.True(t, body.Query.UserInfo.Anon)
-}
-
-func TestIntegrationSessionExpiredSavedSession(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	file := filepath.Join(t.TempDir(), "session.json")
-	loginWithFile(ctx, t, api, file)
-
-	wikitest.KillSessions(t)
-
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithSessionFile(file),
-		mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
-	ui, err := c.Resume(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, ui.Name)
-	assert.False(t, ui.Anonymous)
-	assert.Equal(t, 1, rec.loginPosts(0))
-	assert.Equal(t, 3, rec.count(), "userinfo, login token, login: %s", rec.summary(0))
-
-	// The new session went to the file: the next process resumes it.
-	rec2 := newRecorder()
-	c2 := newClient(t, api, rec2, mwauth.WithSessionFile(file))
-	ui, err = c2.Resume(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, ui.Name)
-	assert.Equal(t, 1, rec2.count())
-
-	t.Run("without credentials", func(t *testing.T) {
-		wikitest.KillSessions(t)
-		rec := newRecorder()
-		c := newClient(t, api, rec, mwauth.WithSessionFile(file))
-		ui, err := c.Resume(ctx)
+	}},
+	{"50 goroutines on a lost session: one re-login of 2 requests", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
-		assert.True(t, ui.Anonymous, "no credentials: Resume reports the anonymous user")
-		assert.Equal(t, 1, rec.count())
-	})
-}
+		tg.expire(t)
+		n := rec.count()
+		const workers = 50
+		errs := make([]error, workers)
+		names := make([]string, workers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				names[i], errs[i] = userInfo(ctx, c)
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		for i := range errs {
+			assert.NoError(t, errs[i], "goroutine %d", i)
+			assert.Equal(t, wikitest.Admin, names[i], "goroutine %d", i)
+		}
+		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login for all goroutines")
+		tokens := 0
+		for _, e := range rec.since(n) {
+			if e.Method == http.MethodGet && e.Params.Get("type") == "login" {
+				tokens++
+			}
+		}
+		assert.Equal(t, 1, tokens, "the re-login is a login token and a login POST")
+	}},
+	{"a failed re-login surfaces its cause, and the next call logs in", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		// The wiki forgets the session, and the automatic re-login fails (its
+		// login token is corrupted, twice: WrongToken after the one retry).
+		tg.expire(t)
+		rec.setRewrite(corruptLoginToken(-1))
+		n := rec.count()
+		_, err = userInfo(ctx, c)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn, "requests: %s", rec.summary(n))
+		assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
+		rec.setRewrite(nil)
+		// WrongToken is not a refusal of the credentials: the next call tries
+		// again, and asserts its user.
+		n = rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "requests: %s", rec.summary(n))
+		assert.Equal(t, wikitest.Admin, name)
+		assert.Equal(t, 1, rec.loginPosts(n))
+		for _, e := range rec.since(n) {
+			if e.Params.Get("meta") == "userinfo" {
+				assert.Equal(t, "user", e.Params.Get("assert"))
+			}
+		}
+	}},
+	{"a throttled re-login is ErrThrottled with the wait, and the next call tries again", func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t)
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err)
+		// Wrong bot passwords from another client trip the throttle of the
+		// bot's user name.
+		other, _ := tg.client(t)
+		for i := 0; i < 11; i++ {
+			_, err := other.Login(ctx, wikitest.BotUserBot, "wrongbotpassword0123456789abcdef")
+			require.Error(t, err)
+			if errors.Is(err, mwauth.ErrThrottled) {
+				break
+			}
+		}
+		tg.expire(t)
+		n := rec.count()
+		_, err = userInfo(ctx, c)
+		require.ErrorIs(t, err, mwauth.ErrThrottled, "requests: %s", rec.summary(n))
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Positive(t, le.Wait, "the wiki's wait")
+		assert.Equal(t, 1, rec.loginPosts(n))
 
-// ---- several processes ----
-
-// resumeHelper builds internal/itest/resume and returns the binary.
-func resumeHelper(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "resume")
-	cmd := exec.Command("go", "build", "-o", bin, "./internal/itest/resume")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
-	return bin
-}
-
-// helperResult is the last line the helper prints.
-type helperResult struct {
-	Requests, Logins int
-	User             string
-	Anon             bool
-}
-
-// runHelper runs the helper binary and parses its report.
-func runHelper(ctx context.Context, bin string, args ...string) (helperResult, error) {
-	var res helperResult
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "MWAUTH_ITEST_PASS="+wikitest.AdminBotPass)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return res, fmt.Errorf("%v: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	last := lines[len(lines)-1]
-	if _, err := fmt.Sscanf(last, "requests=%d logins=%d user=%s anon=%t",
-		&res.Requests, &res.Logins, &res.User, &res.Anon); err != nil {
-		return res, fmt.Errorf("cannot parse %q: %v", last, err)
-	}
-	return res, nil
-}
-
-func TestIntegrationSessionResumeAcrossProcesses(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	bin := resumeHelper(t)
-	file := filepath.Join(t.TempDir(), "session.json")
-	args := []string{"-api", api, "-file", file, "-user", wikitest.AdminBot, "-mode", "resume"}
-
-	// First process: no file yet, so Resume logs in and saves.
-	first, err := runHelper(ctx, bin, args...)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, first.User)
-	assert.False(t, first.Anon)
-	assert.Equal(t, 1, first.Logins)
-	assert.Equal(t, 3, first.Requests, "userinfo, login token, login")
-	require.FileExists(t, file)
-
-	// Second process: resumes the saved session with one request.
-	second, err := runHelper(ctx, bin, args...)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, second.User)
-	assert.False(t, second.Anon)
-	assert.Zero(t, second.Logins)
-	assert.Equal(t, 1, second.Requests)
-	t.Logf("first process: %+v; second process: %+v", first, second)
-
-	// And this process too.
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithSessionFile(file))
-	ui, err := c.Resume(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, ui.Name)
-	assert.Equal(t, 1, rec.count())
-}
-
-func TestIntegrationSessionConcurrentProcessesShareFile(t *testing.T) {
-	api := wikitest.API(t)
-	ctx := testContext(t)
-	bin := resumeHelper(t)
-	dir := t.TempDir()
-	file := filepath.Join(dir, "session.json")
-
-	// Several processes each log in a few times, every login saving the
-	// file, all at once.
-	const procs, logins = 4, 5
-	results := make([]helperResult, procs)
-	errs := make([]error, procs)
-	var wg sync.WaitGroup
-	for i := 0; i < procs; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			results[i], errs[i] = runHelper(ctx, bin, "-api", api, "-file", file,
-				"-user", wikitest.AdminBot, "-mode", "login", "-logins", strconv.Itoa(logins))
-		}(i)
-	}
-	wg.Wait()
-	for i := 0; i < procs; i++ {
-		require.NoError(t, errs[i], "process %d", i)
-		assert.Equal(t, logins, results[i].Logins, "process %d", i)
-		assert.Equal(t, wikitest.Admin, results[i].User)
-	}
-
-	// The file is whole: valid JSON, loadable, and its session works.
-	b, err := os.ReadFile(file)
-	require.NoError(t, err)
-	assert.True(t, json.Valid(b), "the session file is valid JSON")
-	fi, err := os.Stat(file)
-	require.NoError(t, err)
-	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
-
-	rec := newRecorder()
-	c := newClient(t, api, rec, mwauth.WithSessionFile(file))
-	ui, err := c.Resume(ctx)
-	require.NoError(t, err)
-	assert.Equal(t, wikitest.Admin, ui.Name, "the last saved session is a live one")
-	assert.Equal(t, 1, rec.count())
-
-	// No temporary files are left behind.
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	for _, e := range entries {
-		assert.False(t, strings.Contains(e.Name(), ".tmp"), "leftover %s", e.Name())
-	}
+		tg.reset(t) // the wait is over
+		n = rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "a throttle does not stop re-login for good: %s", rec.summary(n))
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, 1, rec.loginPosts(n))
+	}},
+	{"assert=bot on a lost saved session: one probe, one re-login", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithAssert(mwauth.AssertBot),
+			mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "requests: %s", rec.summary(0))
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, 1, rec.loginPosts(0), "one re-login")
+	}},
+	{"load: 1000 calls from 50 goroutines, sessions lost twice, two re-logins", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err)
+		const workers, perWorker = 50, 20
+		var done, failed atomic.Int64
+		// The sessions are lost after a third and after two thirds of the
+		// calls. Workers that get there first wait for the loss, so that the
+		// calls cannot all be over before it.
+		thresholds := [2]int64{workers * perWorker / 3, 2 * workers * perWorker / 3}
+		lost := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+		release := [2]func(){sync.OnceFunc(func() { close(lost[0]) }), sync.OnceFunc(func() { close(lost[1]) })}
+		expireAt := func(k, logins int) {
+			defer release[k]()
+			for done.Load() < thresholds[k] && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			for rec.of(http.MethodPost, "login") < logins && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if ctx.Err() == nil {
+				tg.expire(t)
+			}
+		}
+		expirer := make(chan struct{})
+		go func() {
+			defer close(expirer)
+			defer release[1]()
+			defer release[0]()
+			expireAt(0, 1)
+			expireAt(1, 2)
+		}()
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; i < perWorker; i++ {
+					for k := range lost {
+						if done.Load() >= thresholds[k] {
+							<-lost[k]
+						}
+					}
+					var err error
+					if i%4 == 0 {
+						err = c.PostWithToken(ctx, "watch", url.Values{"action": {"checktoken"}, "type": {"watch"}}, nil)
+					} else {
+						_, err = userInfo(ctx, c)
+					}
+					if err != nil && failed.Add(1) <= 5 {
+						t.Errorf("worker %d call %d: %v", w, i, err)
+					}
+					done.Add(1)
+				}
+			}(w)
+		}
+		wg.Wait()
+		<-expirer
+		assert.Zero(t, failed.Load(), "failed calls")
+		assert.Equal(t, 3, rec.of(http.MethodPost, "login"), "one login plus exactly two re-logins")
+	}},
 }
