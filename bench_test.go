@@ -101,8 +101,8 @@ func BenchmarkResume(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if ui, err := c2.Resume(ctx); err != nil || ui.Anonymous {
-			b.Fatalf("resume: %v %v", ui, err)
+		if me, err := c2.Resume(ctx); err != nil || me.Name != "BotUser" {
+			b.Fatalf("resume: %v %v", me, err)
 		}
 	}
 }
@@ -122,7 +122,7 @@ func BenchmarkAuthenticatedCall(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := c.PostWithToken(ctx, mwauth.TokenCSRF, params); err != nil {
+		if err := c.PostWithToken(ctx, "", params, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -144,7 +144,7 @@ func BenchmarkAuthenticatedCallParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, err := c.Get(ctx, params); err != nil {
+			if err := c.Get(ctx, params, nil); err != nil {
 				b.Error(err)
 				return
 			}

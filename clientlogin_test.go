@@ -1,7 +1,12 @@
 package mwauth
 
+// clientlogin_test.go: action=clientlogin, its steps and fields, and
+// meta=authmanagerinfo (clientlogin.go).
+
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +21,15 @@ func passwordLogin() ClientLoginRequest {
 	return ClientLoginRequest{Fields: map[string]string{"username": testUser, "password": testUserPassword}}
 }
 
+// fieldNames lists the names of fields.
+func fieldNames(fields []Field) []string {
+	var out []string
+	for _, f := range fields {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
 func TestClientLoginSteps(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -23,15 +37,15 @@ func TestClientLoginSteps(t *testing.T) {
 		reply      func(f *fakeWiki) reply
 		wantStatus Status
 		wantErr    error // of ClientLogin
+		wantAPI    string
 		wantStep   []error
-		wantPosts  int // 0 means 1
 		check      func(t *testing.T, s *Step)
 	}{
 		{
 			name: "PASS", reply: func(f *fakeWiki) reply { return f.passOK() },
 			wantStatus: StatusPass,
 			check: func(t *testing.T, s *Step) {
-				assert.Equal(t, "Alice", s.Username)
+				assert.Equal(t, User{Name: "Alice"}, s.User)
 				assert.Empty(t, s.Requests)
 			},
 		},
@@ -41,7 +55,7 @@ func TestClientLoginSteps(t *testing.T) {
 			check: func(t *testing.T, s *Step) {
 				assert.Equal(t, "wrongpassword", s.MessageCode)
 				assert.Equal(t, "Incorrect username or password entered.\nPlease try again.", s.Message)
-				assert.False(t, s.CanPreserveState)
+				assert.False(t, s.preserve)
 			},
 		},
 		{
@@ -50,13 +64,14 @@ func TestClientLoginSteps(t *testing.T) {
 		},
 		{
 			name: "FAIL authmanager-authn-not-in-progress", reply: func(f *fakeWiki) reply { return f.fx("clientlogin_fail_notinprogress.json") },
-			wantStatus: StatusFail, wantStep: []error{ErrLoginFailed, ErrSessionLost},
+			wantStatus: StatusFail, wantStep: []error{ErrLoginFailed},
+			check: func(t *testing.T, s *Step) {
+				assert.Equal(t, "authmanager-authn-not-in-progress", s.MessageCode)
+			},
 		},
 		{
-			// The wiki refused before trying the credentials: ClientLogin
-			// starts once more from a fresh session.
 			name: "FAIL userlogin-cannot-login", reply: func(f *fakeWiki) reply { return f.fx("clientlogin_fail_cannotlogin.json") },
-			wantStatus: StatusFail, wantStep: []error{ErrLoginFailed, ErrLoginNotAllowed}, wantPosts: 2,
+			wantStatus: StatusFail, wantStep: []error{ErrLoginFailed, ErrInteractionRequired},
 		},
 		{
 			name: "FAIL login-throttled", reply: func(*fakeWiki) reply {
@@ -73,15 +88,10 @@ func TestClientLoginSteps(t *testing.T) {
 				require.Len(t, s.Requests, 1)
 				r := s.Requests[0]
 				assert.True(t, strings.HasSuffix(r.ID, `\TOTPAuthenticationRequest`))
-				assert.Equal(t, "required", r.Required)
-				assert.Equal(t, "Two-factor authentication (OATH).", r.Provider)
-				assert.Equal(t, "TwoFAUser", r.Account)
-				assert.JSONEq(t, `{}`, string(r.Metadata))
+				assert.Equal(t, "required", r.required)
 				require.Len(t, r.Fields, 1)
-				assert.Equal(t, Field{Name: "OATHToken", Type: "string", Label: "Two-factor token or recovery code",
-					Help: "The one-time password used as the second factor of two-factor authentication."}, r.Fields[0])
-				assert.Empty(t, s.Fields)
-				assert.Equal(t, r.Fields, s.AllFields())
+				assert.Equal(t, Field{Name: "OATHToken", Type: FieldString, Label: "Two-factor token or recovery code"}, r.Fields[0])
+				assert.Equal(t, r.Fields, s.Fields())
 			},
 		},
 		{
@@ -93,14 +103,12 @@ func TestClientLoginSteps(t *testing.T) {
 			},
 		},
 		{
-			name: "UI merged fields", reply: func(f *fakeWiki) reply { return f.fx("clientlogin_ui_merged.json") },
+			name: "UI with merged fields: they go to the first request", reply: func(f *fakeWiki) reply { return f.fx("clientlogin_ui_merged.json") },
 			wantStatus: StatusUI,
 			check: func(t *testing.T, s *Step) {
 				require.Len(t, s.Requests, 1)
-				assert.Empty(t, s.Requests[0].Fields)
-				require.Len(t, s.Fields, 1)
-				assert.Equal(t, "OATHToken", s.Fields[0].Name)
-				assert.Equal(t, s.Fields, s.AllFields())
+				assert.Equal(t, []string{"OATHToken"}, fieldNames(s.Requests[0].Fields))
+				assert.Equal(t, s.Requests[0].Fields, s.Fields())
 			},
 		},
 		{
@@ -109,11 +117,8 @@ func TestClientLoginSteps(t *testing.T) {
 			check: func(t *testing.T, s *Step) {
 				assert.Equal(t, "oathauth-auth-ui", s.Message, "a raw message is kept as its key")
 				require.Len(t, s.Requests, 1)
-				assert.Equal(t, "oathauth-describe-provider", s.Requests[0].Provider)
-				assert.Equal(t, "$1", s.Requests[0].Account)
 				require.Len(t, s.Requests[0].Fields, 1)
 				assert.Equal(t, "oathauth-auth-token-label", s.Requests[0].Fields[0].Label)
-				assert.Equal(t, "oathauth-auth-token-help", s.Requests[0].Fields[0].Help)
 			},
 		},
 		{
@@ -121,14 +126,13 @@ func TestClientLoginSteps(t *testing.T) {
 			wantStatus: StatusUI,
 			check: func(t *testing.T, s *Step) {
 				assert.Equal(t, "resetpass-expired-soft", s.MessageCode)
-				fields := s.AllFields()
+				fields := s.Fields()
 				require.Len(t, fields, 3)
-				assert.Equal(t, []string{"password", "retype", "skipReset"},
-					[]string{fields[0].Name, fields[1].Name, fields[2].Name}, "the server's order is kept")
+				assert.Equal(t, []string{"password", "retype", "skipReset"}, fieldNames(fields), "the server's order is kept")
 				assert.True(t, fields[0].Sensitive)
 				assert.False(t, fields[0].Optional)
 				assert.True(t, fields[1].Sensitive)
-				assert.Equal(t, "button", fields[2].Type)
+				assert.Equal(t, FieldButton, fields[2].Type)
 				assert.True(t, fields[2].Optional)
 				assert.False(t, fields[2].Sensitive)
 			},
@@ -137,17 +141,19 @@ func TestClientLoginSteps(t *testing.T) {
 			name: "UI select options and hidden value", reply: func(f *fakeWiki) reply { return f.fx("clientlogin_ui_domain.json") },
 			wantStatus: StatusUI,
 			check: func(t *testing.T, s *Step) {
-				fields := s.AllFields()
+				fields := s.Fields()
 				require.Len(t, fields, 4)
 				assert.True(t, fields[1].Sensitive, "password")
 				domain := fields[2]
 				assert.Equal(t, "domain", domain.Name)
-				assert.Equal(t, "select", domain.Type)
+				assert.Equal(t, FieldSelect, domain.Type)
 				assert.Equal(t, []FieldOption{{Value: "corp", Label: "Corporate LDAP"}, {Value: "lab", Label: "Lab directory"},
 					{Value: "local", Label: "Local accounts"}}, domain.Options, "options in the server's order")
 				hidden := fields[3]
-				assert.Equal(t, "hidden", hidden.Type)
+				assert.Equal(t, FieldHidden, hidden.Type)
 				assert.Equal(t, "4711", hidden.Value)
+				assert.Equal(t, map[string]string{"loginsessionid": "4711", "domain": "corp"},
+					s.Answer(map[string]string{"domain": "corp"}), "Answer adds the hidden value")
 			},
 		},
 		{
@@ -158,8 +164,7 @@ func TestClientLoginSteps(t *testing.T) {
 				assert.JSONEq(t, `{"state":"0000000000000001"}`, string(s.RedirectData))
 				require.Len(t, s.Requests, 1)
 				assert.Equal(t, "LocalWikiFakeSSOCodeRequest", s.Requests[0].ID)
-				require.Len(t, s.AllFields(), 1)
-				assert.Equal(t, "fakessocode", s.AllFields()[0].Name)
+				assert.Equal(t, []string{"fakessocode"}, fieldNames(s.Fields()))
 				assert.Empty(t, s.MessageCode)
 			},
 		},
@@ -168,15 +173,14 @@ func TestClientLoginSteps(t *testing.T) {
 			wantStatus: StatusRestart,
 			check: func(t *testing.T, s *Step) {
 				assert.Equal(t, "authmanager-authn-no-local-user", s.MessageCode)
-				assert.False(t, s.CanPreserveState)
+				assert.False(t, s.preserve, "canpreservestate was false")
 				require.Len(t, s.Requests, 3)
 				assert.True(t, strings.HasSuffix(s.Requests[1].ID, ":fakessologin"))
-				fields := s.AllFields()
+				fields := s.Fields()
 				require.Len(t, fields, 4)
-				assert.Equal(t, "button", fields[2].Type)
-				assert.Equal(t, "checkbox", fields[3].Type)
+				assert.Equal(t, FieldButton, fields[2].Type)
+				assert.Equal(t, FieldCheckbox, fields[3].Type)
 				assert.True(t, fields[3].Optional)
-				assert.NoError(t, s.Err(), "a RESTART is not a FAIL")
 			},
 		},
 		{
@@ -194,6 +198,18 @@ func TestClientLoginSteps(t *testing.T) {
 			wantErr: ErrUnexpectedResponse,
 		},
 		{
+			name: "REDIRECT to plain http of another host", reply: func(*fakeWiki) reply {
+				return reply{Body: `{"clientlogin":{"status":"REDIRECT","redirecttarget":"http://idp.example.org/?state=1","requests":[]}}`}
+			},
+			wantErr: ErrUnexpectedResponse,
+		},
+		{
+			name: "REDIRECT to a javascript URL", reply: func(*fakeWiki) reply {
+				return reply{Body: `{"clientlogin":{"status":"REDIRECT","redirecttarget":"javascript:alert(1)","requests":[]}}`}
+			},
+			wantErr: ErrUnexpectedResponse,
+		},
+		{
 			name: "no clientlogin object", reply: func(*fakeWiki) reply { return reply{Body: `{"batchcomplete":true}`} },
 			wantErr: ErrUnexpectedResponse,
 		},
@@ -205,7 +221,7 @@ func TestClientLoginSteps(t *testing.T) {
 		},
 		{
 			name: "readonly", reply: func(f *fakeWiki) reply { return f.fx("error_readonly.json") },
-			wantErr: ErrReadOnly,
+			wantAPI: "readonly",
 		},
 		{
 			name: "html error page", reply: func(*fakeWiki) reply {
@@ -224,11 +240,7 @@ func TestClientLoginSteps(t *testing.T) {
 			step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), passwordLogin())
 
 			reqs := f.all()
-			posts := tt.wantPosts
-			if posts == 0 {
-				posts = 1
-			}
-			require.Len(t, reqs, 2*posts, "a login token, then the clientlogin POST")
+			require.Len(t, reqs, 2, "a login token, then the clientlogin POST")
 			assert.Equal(t, "login", reqs[0].param("type"))
 			p := reqs[1]
 			assertPost(t, p)
@@ -244,8 +256,15 @@ func TestClientLoginSteps(t *testing.T) {
 				assert.NotContains(t, r.URL, strings.TrimSuffix(fixtureLoginToken, `+\`))
 			}
 
-			if tt.wantErr != nil {
-				assert.ErrorIs(t, err, tt.wantErr)
+			if tt.wantErr != nil || tt.wantAPI != "" {
+				if tt.wantErr != nil {
+					assert.ErrorIs(t, err, tt.wantErr)
+				} else {
+					var ae *APIError
+					require.ErrorAs(t, err, &ae)
+					assert.Equal(t, tt.wantAPI, ae.Code)
+				}
+				assert.True(t, strings.HasPrefix(err.Error(), "mwauth: clientlogin: "), err.Error())
 				assert.Nil(t, step)
 				assert.Equal(t, sessionNone, c.state().kind)
 				return
@@ -267,13 +286,32 @@ func TestClientLoginSteps(t *testing.T) {
 			st := c.state()
 			if tt.wantStatus == StatusPass {
 				assert.Equal(t, sessionClientLogin, st.kind)
-				assert.Equal(t, "Alice", st.username)
-				assert.Nil(t, c.creds, "a clientlogin session keeps no password")
+				assert.Equal(t, "Alice", st.u.Name)
+				assert.True(t, st.asUser)
+				assert.False(t, st.byCreds, "a clientlogin session cannot be logged in again unattended")
 			} else {
 				assert.Equal(t, sessionNone, st.kind)
 			}
 		})
 	}
+}
+
+// TestClientLoginThrottleWait: with FormatRaw a throttled FAIL carries
+// the wiki's wait.
+func TestClientLoginThrottleWait(t *testing.T) {
+	t.Parallel()
+	c, f := setup(t)
+	f.on("clientlogin", reply{Body: `{"clientlogin":{"status":"FAIL","message":{"key":"login-throttled","params":[{"duration":60}]},"messagecode":"login-throttled"}}`})
+	req := passwordLogin()
+	req.MessageFormat = FormatRaw
+	step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), req)
+	require.NoError(t, err)
+	require.Equal(t, StatusFail, step.Status)
+	var le *LoginError
+	require.ErrorAs(t, step.Err(), &le)
+	assert.ErrorIs(t, le, ErrThrottled)
+	assert.Equal(t, time.Minute, le.Wait)
+	assert.Equal(t, "raw", f.posts("clientlogin")[0].Form.Get("loginmessageformat"))
 }
 
 func TestClientLoginRequestParams(t *testing.T) {
@@ -296,14 +334,12 @@ func TestClientLoginRequestParams(t *testing.T) {
 			want: map[string]string{"loginreturnurl": "https://bot.example.org/oauth/return?x=1"},
 		},
 		{
-			name: "requests, message format, merge, preserve",
+			name: "requests and message format",
 			req: ClientLoginRequest{Requests: []string{`MediaWiki\Auth\PasswordAuthenticationRequest`, `MediaWiki\Auth\RememberMeAuthenticationRequest`},
-				MessageFormat: "raw", MergeRequestFields: true, PreserveState: true},
+				MessageFormat: FormatRaw},
 			want: map[string]string{
-				"loginrequests":           `MediaWiki\Auth\PasswordAuthenticationRequest|MediaWiki\Auth\RememberMeAuthenticationRequest`,
-				"loginmessageformat":      "raw",
-				"loginmergerequestfields": "1",
-				"loginpreservestate":      "1",
+				"loginrequests":      `MediaWiki\Auth\PasswordAuthenticationRequest|MediaWiki\Auth\RememberMeAuthenticationRequest`,
+				"loginmessageformat": "raw",
 			},
 		},
 		{
@@ -323,7 +359,7 @@ func TestClientLoginRequestParams(t *testing.T) {
 			f.on("clientlogin", f.fx("clientlogin_fail_wrongpassword.json"))
 			_, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), tt.req)
 			if tt.wantErr {
-				assert.Error(t, err)
+				assert.ErrorIs(t, err, ErrInvalidArgument)
 				assert.Empty(t, f.all(), "a bad request must not reach the wiki")
 				return
 			}
@@ -357,7 +393,7 @@ func TestContinueClientLogin(t *testing.T) {
 	require.Equal(t, StatusUI, step.Status)
 	assert.Equal(t, "oathauth-login-failed", step.MessageCode)
 	assert.Equal(t, sessionNone, c.state().kind)
-	step, err = c.ContinueClientLogin(ctx, map[string]string{"OATHToken": testOTP})
+	step, err = c.ContinueClientLogin(ctx, step.Answer(map[string]string{"OATHToken": testOTP}))
 	require.NoError(t, err)
 	require.Equal(t, StatusPass, step.Status)
 	assert.Equal(t, sessionClientLogin, c.state().kind)
@@ -383,24 +419,25 @@ func TestContinueClientLogin(t *testing.T) {
 	}
 
 	// The PASS reset the tokens: a CSRF token is fetched fresh.
-	csrf, err := c.Token(ctx, TokenCSRF)
+	csrf, err := c.token(ctx, "csrf")
 	require.NoError(t, err)
 	assert.False(t, isAnonToken(csrf))
 	assert.Equal(t, 1, f.count("tokens:csrf"))
 }
 
-func TestContinueClientLoginBadTokenIsSessionLost(t *testing.T) {
+// TestContinueClientLoginBadTokenIsAFailedLogin: badtoken in the middle of
+// a flow means the flow's session is gone: a failed login, not retried.
+func TestContinueClientLoginBadTokenIsAFailedLogin(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
 	ctx := ctxTimeout(t, 10*time.Second)
-	f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), f.fx("error_badtoken.json").with("MediaWiki-API-Error", "badtoken"))
+	f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), badtokenReply(f))
 	_, err := c.ClientLogin(ctx, passwordLogin())
 	require.NoError(t, err)
 
 	step, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": testOTP})
 	assert.Nil(t, step)
-	assert.ErrorIs(t, err, ErrSessionLost)
-	assert.ErrorIs(t, err, ErrBadToken)
+	assert.ErrorIs(t, err, ErrLoginFailed)
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, "badtoken", ae.Code)
@@ -419,7 +456,7 @@ func TestClientLoginBadTokenRetriedOnce(t *testing.T) {
 	tests := []struct {
 		name      string
 		replies   func(f *fakeWiki) []reply
-		wantErr   error
+		wantErr   bool
 		wantPosts int
 	}{
 		{name: "badtoken then PASS", replies: func(f *fakeWiki) []reply {
@@ -427,7 +464,7 @@ func TestClientLoginBadTokenRetriedOnce(t *testing.T) {
 		}, wantPosts: 2},
 		{name: "always badtoken", replies: func(f *fakeWiki) []reply {
 			return []reply{f.fx("error_badtoken.json")}
-		}, wantErr: ErrBadToken, wantPosts: 2},
+		}, wantErr: true, wantPosts: 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -435,9 +472,11 @@ func TestClientLoginBadTokenRetriedOnce(t *testing.T) {
 			c, f := setup(t)
 			f.on("clientlogin", tt.replies(f)...)
 			step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), passwordLogin())
-			if tt.wantErr != nil {
-				assert.ErrorIs(t, err, tt.wantErr)
-				assert.NotErrorIs(t, err, ErrSessionLost)
+			if tt.wantErr {
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, "badtoken", ae.Code)
+				assert.NotErrorIs(t, err, ErrLoginFailed, "a start has no flow to lose")
 			} else {
 				require.NoError(t, err)
 				assert.Equal(t, StatusPass, step.Status)
@@ -450,83 +489,102 @@ func TestClientLoginBadTokenRetriedOnce(t *testing.T) {
 	}
 }
 
-// TestClientLoginAfterBotPasswordLogin: a bot-password session cannot log
-// in again, so ClientLogin starts a fresh session and sends none of its
-// cookies.
-func TestClientLoginAfterBotPasswordLogin(t *testing.T) {
-	t.Parallel()
-	c, f := loggedIn(t)
-	old := c.Jar().Cookies(mustParse(t, f.endpoint()))
-	require.Len(t, old, 2)
-	f.on("clientlogin", f.passOK())
-
-	step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), passwordLogin())
-	require.NoError(t, err)
-	require.Equal(t, StatusPass, step.Status)
-	reqs := f.all()
-	require.Len(t, reqs, 2)
-	assert.Empty(t, reqs[0].Cookies, "the new flow starts without cookies")
-	for _, r := range reqs {
-		assert.Empty(t, r.Cookies[cookieBPSession])
-		for _, oc := range old {
-			assert.NotEqual(t, oc.Value, r.Cookies[oc.Name])
-		}
-	}
-	assert.Equal(t, sessionClientLogin, c.state().kind)
-	assert.Nil(t, c.creds, "the bot password is forgotten")
-}
-
-// TestClientLoginCannotLoginStartsFreshOnce: a jar holding a session
-// that cannot log in (a bot-password session loaded from a file) makes
-// the wiki refuse with userlogin-cannot-login before it looks at the
-// credentials; ClientLogin then starts from a fresh session, once.
-func TestClientLoginCannotLoginStartsFreshOnce(t *testing.T) {
+// TestClientLoginStartsFromFreshSession: a logged-in session (a bot
+// password's, or one loaded from a file) cannot log in again, so
+// ClientLogin starts a fresh session and sends none of its cookies.
+func TestClientLoginStartsFromFreshSession(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name       string
-		second     func(f *fakeWiki) reply
-		wantStatus Status
+		name   string
+		client func(t *testing.T) (*Client, *fakeWiki)
 	}{
-		{name: "fresh session passes", second: func(f *fakeWiki) reply { return f.passOK() }, wantStatus: StatusPass},
-		{name: "fresh session refused too", second: func(f *fakeWiki) reply { return f.fx("clientlogin_fail_cannotlogin.json") },
-			wantStatus: StatusFail},
+		{name: "after a bot-password Login", client: func(t *testing.T) (*Client, *fakeWiki) {
+			return loggedIn(t, WithBotPassword(testBotUser, testBotPassword))
+		}},
+		{name: "with a session loaded from a file", client: func(t *testing.T) (*Client, *fakeWiki) {
+			f := newFake(t)
+			path := savedSession(t, f)
+			c, err := New(f.endpoint(), WithSessionFile(path), WithBotPassword(testBotUser, testBotPassword))
+			require.NoError(t, err)
+			return c, f
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			f := newFake(t)
-			j := newJar(time.Now)
-			j.SetCookies(mustParse(t, f.endpoint()), []*http.Cookie{{Name: cookieBPSession, Value: "0ld5e55i0n", Path: "/"}})
-			c, err := New(f.endpoint(), WithJar(j))
-			require.NoError(t, err)
-			f.on("clientlogin", f.fx("clientlogin_fail_cannotlogin.json"), tt.second(f))
+			c, f := tt.client(t)
+			old := c.jar.Cookies(mustParse(t, f.endpoint()))
+			require.Len(t, old, 2)
+			f.on("clientlogin", f.passOK())
 
 			step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), passwordLogin())
 			require.NoError(t, err)
-			assert.Equal(t, tt.wantStatus, step.Status)
-			posts := f.posts("clientlogin")
-			require.Len(t, posts, 2, "one fresh start, not more")
-			assert.Equal(t, "0ld5e55i0n", posts[0].Cookies[cookieBPSession])
-			assert.Empty(t, posts[1].Cookies[cookieBPSession], "the fresh start sends no old cookie")
-			assert.Equal(t, testUserPassword, posts[1].Form.Get("password"))
-			assert.NotEqual(t, posts[0].Form.Get("logintoken"), posts[1].Form.Get("logintoken"),
-				"the fresh session needs its own login token")
+			require.Equal(t, StatusPass, step.Status)
+			reqs := f.all()
+			require.Len(t, reqs, 2)
+			assert.Empty(t, reqs[0].Cookies, "the new flow starts without cookies")
+			for _, r := range reqs {
+				assert.Empty(t, r.Cookies[cookieBPSession])
+				for _, oc := range old {
+					assert.NotEqual(t, oc.Value, r.Cookies[oc.Name])
+				}
+			}
+			st := c.state()
+			assert.Equal(t, sessionClientLogin, st.kind)
+			assert.False(t, st.byCreds, "the clientlogin session is not the bot password's")
 		})
 	}
 }
 
-func TestClientLoginPreserveStateKeepsSession(t *testing.T) {
+// TestClientLoginAfterRestart: after a RESTART whose state the wiki
+// preserved, the next ClientLogin continues in the same session with
+// loginpreservestate; otherwise it starts afresh.
+func TestClientLoginAfterRestart(t *testing.T) {
 	t.Parallel()
-	c, f := loggedIn(t)
-	f.on("clientlogin", f.fx("clientlogin_fail_cannotlogin.json"))
-	req := passwordLogin()
-	req.PreserveState = true
-	step, err := c.ClientLogin(ctxTimeout(t, 10*time.Second), req)
-	require.NoError(t, err)
-	assert.ErrorIs(t, step.Err(), ErrLoginNotAllowed)
-	posts := f.posts("clientlogin")
-	require.Len(t, posts, 1, "with PreserveState there is no fresh start")
-	assert.NotEmpty(t, posts[0].Cookies[cookieBPSession], "PreserveState keeps the session")
+	tests := []struct {
+		name         string
+		canPreserve  bool
+		wantPreserve bool
+	}{
+		{name: "state preserved", canPreserve: true, wantPreserve: true},
+		{name: "nothing to preserve"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, f := setup(t)
+			restart := fixture(t, "clientlogin_restart.json")
+			if tt.canPreserve {
+				restart = strings.Replace(restart, `"canpreservestate":false`, `"canpreservestate":true`, 1)
+			}
+			f.on("clientlogin", f.fx("clientlogin_redirect.json"), reply{Body: restart}, f.passOK())
+			ctx := ctxTimeout(t, 10*time.Second)
+			step, err := c.ClientLogin(ctx, ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}})
+			require.NoError(t, err)
+			require.Equal(t, StatusRedirect, step.Status)
+			step, err = c.ContinueClientLogin(ctx, map[string]string{"fakessocode": "nouser"})
+			require.NoError(t, err)
+			require.Equal(t, StatusRestart, step.Status)
+			assert.Equal(t, tt.canPreserve, step.preserve)
+
+			step, err = c.ClientLogin(ctx, passwordLogin())
+			require.NoError(t, err)
+			require.Equal(t, StatusPass, step.Status)
+			posts := f.posts("clientlogin")
+			require.Len(t, posts, 3)
+			assert.Equal(t, tt.wantPreserve, posts[2].has("loginpreservestate"))
+			if tt.wantPreserve {
+				assert.Equal(t, "1", posts[2].Form.Get("loginpreservestate"))
+			}
+			assert.Equal(t, posts[1].Cookies[cookieSession], posts[2].Cookies[cookieSession], "the same session goes on")
+
+			// The preserved state is used once.
+			f.on("clientlogin", f.passOK())
+			_, err = c.ClientLogin(ctx, passwordLogin())
+			require.NoError(t, err)
+			assert.False(t, f.posts("clientlogin")[3].has("loginpreservestate"))
+		})
+	}
 }
 
 // TestClientLoginCanceledMidFlow: cancelling during a continue returns the
@@ -561,79 +619,65 @@ func TestAuthManagerInfo(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name      string
-		req       AuthInfoRequest
+		format    MessageFormat
 		reply     string
 		wantErr   error
 		wantParam map[string]string // "" means absent
-		check     func(t *testing.T, a *AuthInfo)
+		check     func(t *testing.T, s *Step)
 		cached    bool // a login token came with the answer
 	}{
 		{
-			name: "login", req: AuthInfoRequest{For: "login"}, reply: "authmanagerinfo_login.json",
+			name: "login form", reply: "authmanagerinfo_login.json",
 			wantParam: map[string]string{"meta": "authmanagerinfo|tokens", "type": "login", "amirequestsfor": "login",
 				"amimergerequestfields": "", "amimessageformat": ""},
 			cached: true,
-			check: func(t *testing.T, a *AuthInfo) {
-				assert.True(t, a.CanAuthenticateNow)
-				assert.True(t, a.CanCreateAccounts)
-				assert.False(t, a.CanLinkAccounts)
-				assert.False(t, a.HasPreservedState)
-				require.Len(t, a.Requests, 2)
-				fields := a.AllFields()
-				require.Len(t, fields, 3)
-				assert.Equal(t, "username", fields[0].Name)
+			check: func(t *testing.T, s *Step) {
+				require.Len(t, s.Requests, 2)
+				assert.Equal(t, "primary-required", s.Requests[0].required)
+				fields := s.Fields()
+				assert.Equal(t, []string{"username", "password", "rememberMe"}, fieldNames(fields))
 				assert.True(t, fields[1].Sensitive)
-				assert.Equal(t, "checkbox", fields[2].Type)
+				assert.Equal(t, FieldPassword, fields[1].Type)
+				assert.Equal(t, FieldCheckbox, fields[2].Type)
 			},
 		},
 		{
-			name: "captcha required", req: AuthInfoRequest{For: "login"}, reply: "authmanagerinfo_captcha.json", cached: true,
-			check: func(t *testing.T, a *AuthInfo) {
-				require.Len(t, a.Requests, 3)
-				cap := captchaRequest(a.Requests)
+			name: "captcha required", reply: "authmanagerinfo_captcha.json", cached: true,
+			check: func(t *testing.T, s *Step) {
+				require.Len(t, s.Requests, 3)
+				cap := captchaRequest(s.Requests)
 				require.NotNil(t, cap)
-				assert.JSONEq(t, `{"type":"question","mime":"text/html"}`, string(cap.Metadata))
+				assert.Equal(t, "required", cap.required)
 				require.Len(t, cap.Fields, 3)
-				assert.Equal(t, Field{Name: "captchaId", Type: "hidden", Label: "CAPTCHA ID",
-					Help: "This value should be sent back unchanged.", Value: "1134311198057116441"}, cap.Fields[0])
-				assert.Equal(t, "null", cap.Fields[1].Type)
+				assert.Equal(t, Field{Name: "captchaId", Type: FieldHidden, Label: "CAPTCHA ID", Value: "1134311198057116441"}, cap.Fields[0])
+				assert.Equal(t, FieldNull, cap.Fields[1].Type)
 				assert.Equal(t, "What is the name of this test wiki?", cap.Fields[1].Value)
 				assert.Equal(t, "captchaWord", cap.Fields[2].Name)
 			},
 		},
 		{
-			name: "merged", req: AuthInfoRequest{For: "login", MergeRequestFields: true, MessageFormat: "wikitext"},
+			name: "merged fields go to the first request", format: FormatWikitext,
 			reply: "authmanagerinfo_captcha_merged.json", cached: true,
-			wantParam: map[string]string{"amimergerequestfields": "1", "amimessageformat": "wikitext"},
-			check: func(t *testing.T, a *AuthInfo) {
-				require.Len(t, a.Fields, 6)
-				assert.Equal(t, a.Fields, a.AllFields())
-				assert.Equal(t, "captchaId", a.Fields[0].Name)
+			wantParam: map[string]string{"amimessageformat": "wikitext", "amimergerequestfields": ""},
+			check: func(t *testing.T, s *Step) {
+				require.Len(t, s.Requests, 3)
+				assert.Len(t, s.Requests[0].Fields, 6)
+				assert.Equal(t, s.Requests[0].Fields, s.Fields())
+				assert.Equal(t, "captchaId", s.Fields()[0].Name)
 			},
 		},
 		{
-			name: "formatversion=1 booleans", req: AuthInfoRequest{For: "login"}, reply: "authmanagerinfo_fv1.json",
-			check: func(t *testing.T, a *AuthInfo) {
-				assert.True(t, a.CanAuthenticateNow)
-				assert.False(t, a.CanLinkAccounts)
-				fields := a.AllFields()
+			name: "formatversion=1 booleans", reply: "authmanagerinfo_fv1.json",
+			check: func(t *testing.T, s *Step) {
+				fields := s.Fields()
 				require.Len(t, fields, 3)
 				assert.False(t, fields[0].Sensitive)
 				assert.True(t, fields[1].Sensitive)
 				assert.True(t, fields[2].Optional)
 			},
 		},
-		{
-			name: "capabilities only", req: AuthInfoRequest{SecuritySensitiveOperation: "ChangeEmail"},
-			reply:     "authmanagerinfo_login.json",
-			wantParam: map[string]string{"meta": "authmanagerinfo", "type": "", "amirequestsfor": "", "amisecuritysensitiveoperation": "ChangeEmail"},
-		},
-		{
-			name: "login-continue", req: AuthInfoRequest{For: "login-continue"}, reply: "authmanagerinfo_login.json",
-			wantParam: map[string]string{"meta": "authmanagerinfo", "type": "", "amirequestsfor": "login-continue"},
-		},
-		{name: "unsupported For", req: AuthInfoRequest{For: "create"}, wantErr: errAny},
-		{name: "no authmanagerinfo", req: AuthInfoRequest{For: "login"}, reply: "tokens_login.json", wantErr: ErrUnexpectedResponse},
+		{name: "unknown format", format: "plaintext", wantErr: ErrInvalidArgument},
+		{name: "no authmanagerinfo", reply: "tokens_login.json", wantErr: ErrUnexpectedResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -644,17 +688,18 @@ func TestAuthManagerInfo(t *testing.T) {
 				f.on("authmanagerinfo", f.fx(tt.reply))
 				f.on("tokens:login", f.fx("tokens_login.json"))
 			}
-			a, err := c.AuthManagerInfo(ctx, tt.req)
-			if tt.wantErr == errAny {
-				assert.Error(t, err)
-				assert.Empty(t, f.all())
-				return
-			}
+			s, err := c.AuthManagerInfo(ctx, tt.format)
 			if tt.wantErr != nil {
 				assert.ErrorIs(t, err, tt.wantErr)
+				assert.Nil(t, s)
+				if tt.reply == "" {
+					assert.Empty(t, f.all())
+				}
 				return
 			}
 			require.NoError(t, err)
+			assert.Equal(t, StatusUI, s.Status)
+			assert.Equal(t, "mwauth-login-form", s.MessageCode)
 			reqs := f.all()
 			require.Len(t, reqs, 1)
 			assert.Equal(t, http.MethodGet, reqs[0].Method)
@@ -667,12 +712,12 @@ func TestAuthManagerInfo(t *testing.T) {
 				}
 			}
 			if tt.check != nil {
-				tt.check(t, a)
+				tt.check(t, s)
 			}
 
 			// A login right after uses the token that came with the answer.
 			f.on("clientlogin", f.fx("clientlogin_fail_wrongpassword.json"))
-			_, err = c.ClientLogin(ctx, passwordLogin())
+			_, err = c.ClientLogin(ctx, ClientLoginRequest{Fields: s.Answer(passwordLogin().Fields)})
 			require.NoError(t, err)
 			post := f.posts("clientlogin")[0]
 			if tt.cached {
@@ -682,34 +727,111 @@ func TestAuthManagerInfo(t *testing.T) {
 				assert.Equal(t, 1, f.count("tokens:login"))
 				assert.Equal(t, fixtureLoginToken, post.Form.Get("logintoken"))
 			}
+			for _, fld := range s.Fields() {
+				if fld.Type == FieldHidden {
+					assert.Equal(t, fld.Value, post.Form.Get(fld.Name), "Answer sends the hidden values back")
+				}
+			}
 		})
 	}
 }
 
-// errAny marks a test case that expects some error, of no sentinel.
-var errAny = &protocolError{msg: "any"}
-
-func TestClientLoginRequestString(t *testing.T) {
+// TestClientLoginRequestPrintsNoValues: every verb, on the value and on a
+// pointer, and slog, print field names but never their values.
+func TestClientLoginRequestPrintsNoValues(t *testing.T) {
 	t.Parallel()
 	req := ClientLoginRequest{ReturnURL: "https://bot.example.org/return",
 		Fields: map[string]string{"username": testUser, "password": testUserPassword, "OATHToken": testOTP}}
-	for _, s := range []string{req.String(), req.GoString()} {
-		assert.Contains(t, s, "OATHToken")
+	var buf syncBuffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("login", "req", req, "reqp", &req)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("login", "req", req, "reqp", &req)
+	outs := []string{buf.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%x", "%t"} {
+		s := fmt.Sprintf(verb, req) + fmt.Sprintf(verb, &req)
+		assert.Contains(t, s, "OATHToken", "fmt prints the field names")
 		assert.Contains(t, s, "password")
+		outs = append(outs, s)
+	}
+	for _, s := range outs {
 		assert.NotContains(t, s, testUserPassword)
 		assert.NotContains(t, s, testOTP)
 		assert.NotContains(t, s, testUser)
 	}
 }
 
-func TestStepAllFieldsDeduplicates(t *testing.T) {
+func TestStepFieldsDeduplicates(t *testing.T) {
 	t.Parallel()
 	s := &Step{Requests: []AuthRequest{
 		{ID: "A", Fields: []Field{{Name: "username", Label: "first"}, {Name: "password"}}},
 		{ID: "B", Fields: []Field{{Name: "username", Label: "second"}, {Name: "domain"}}},
 	}}
-	fields := s.AllFields()
+	fields := s.Fields()
 	require.Len(t, fields, 3)
 	assert.Equal(t, "first", fields[0].Label, "the first request's field wins")
-	assert.Equal(t, []string{"username", "password", "domain"}, []string{fields[0].Name, fields[1].Name, fields[2].Name})
+	assert.Equal(t, []string{"username", "password", "domain"}, fieldNames(fields))
+}
+
+func TestStepAnswer(t *testing.T) {
+	t.Parallel()
+	step := &Step{Status: StatusUI, Requests: []AuthRequest{{ID: "CaptchaAuthenticationRequest", Fields: []Field{
+		{Name: "captchaId", Type: FieldHidden, Value: "42"},
+		{Name: "captchaInfo", Type: FieldNull, Value: "What is 2+2?"},
+		{Name: "captchaWord", Type: FieldString},
+	}}}}
+	tests := []struct {
+		name    string
+		step    *Step
+		answers map[string]string
+		want    map[string]string
+	}{
+		{name: "hidden echoed, null not sent", step: step, answers: map[string]string{"captchaWord": "4"},
+			want: map[string]string{"captchaId": "42", "captchaWord": "4"}},
+		{name: "answers win", step: step, answers: map[string]string{"captchaWord": "4", "captchaId": "43"},
+			want: map[string]string{"captchaId": "43", "captchaWord": "4"}},
+		{name: "nil step", answers: map[string]string{"OATHToken": "1"}, want: map[string]string{"OATHToken": "1"}},
+		{name: "no answers", step: step, want: map[string]string{"captchaId": "42"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			before := map[string]string{}
+			for k, v := range tt.answers {
+				before[k] = v
+			}
+			assert.Equal(t, tt.want, tt.step.Answer(tt.answers))
+			if tt.answers != nil {
+				assert.Equal(t, before, tt.answers, "the caller's map is not modified")
+			}
+		})
+	}
+}
+
+func TestRedirectFields(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name     string
+		returned string
+		want     map[string]string
+		wantErr  bool
+	}{
+		{name: "full return URL", returned: "https://wiki.example.org/w/index.php?title=Special:UserLogin&fakessocode=user%3AAlice&state=7",
+			want: map[string]string{"fakessocode": "user:Alice", "state": "7"}},
+		{name: "query only", returned: "?code=abc&state=1", want: map[string]string{"code": "abc", "state": "1"}},
+		{name: "bare query", returned: "code=abc", want: map[string]string{"code": "abc"}},
+		{name: "the last of repeated values", returned: "code=a&code=b", want: map[string]string{"code": "b"}},
+		{name: "empty", returned: "", want: map[string]string{}},
+		{name: "bad escape", returned: "https://x.example/?code=%zz", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := RedirectFields(tt.returned)
+			if tt.wantErr {
+				assert.ErrorIs(t, err, ErrInvalidArgument)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }

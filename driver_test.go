@@ -1,7 +1,10 @@
 package mwauth
 
+// driver_test.go: RunClientLogin, the clientlogin driver (driver.go).
+
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -39,16 +42,30 @@ func answer(m map[string]string) func(*Step) (map[string]string, error) {
 
 var errStopLogin = errors.New("user closed the prompt")
 
+// amiWithSSO is an authmanagerinfo answer whose form offers the FakeSSO
+// button besides the password (the requests of the RESTART fixture).
+func amiWithSSO(t testing.TB, f *fakeWiki) reply {
+	var r struct {
+		ClientLogin struct {
+			Requests json.RawMessage `json:"requests"`
+		} `json:"clientlogin"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(fixture(t, "clientlogin_restart.json")), &r))
+	return reply{Body: `{"batchcomplete":true,"query":{"authmanagerinfo":{"canauthenticatenow":true,"requests":` +
+		string(r.ClientLogin.Requests) + `},"tokens":{"logintoken":"abad1deaabad1deaabad1deaabad1dea00000005+\\"}}}`}
+}
+
 func TestRunClientLogin(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name          string
 		req           ClientLoginRequest
 		clientlogin   func(f *fakeWiki) []reply
-		amInfo        func(f *fakeWiki) []reply
+		amInfo        func(t *testing.T, f *fakeWiki) []reply // default: the password form
 		answers       func(*Step) (map[string]string, error)
 		wantStatus    Status
 		wantErr       []error
+		wantAPI       string
 		wantCalls     int
 		wantPosts     int
 		wantInfoCalls int
@@ -58,7 +75,28 @@ func TestRunClientLogin(t *testing.T) {
 			name:        "PASS at once",
 			req:         passwordLogin(),
 			clientlogin: func(f *fakeWiki) []reply { return []reply{f.passOK()} },
-			wantStatus:  StatusPass, wantPosts: 1,
+			wantStatus:  StatusPass, wantPosts: 1, wantInfoCalls: 1,
+			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
+				assert.Zero(t, f.count("tokens:login"), "the login token came with the form")
+			},
+		},
+		{
+			name: "an empty request: the responder answers the form",
+			req:  ClientLoginRequest{},
+			clientlogin: func(f *fakeWiki) []reply {
+				return []reply{f.passOK()}
+			},
+			answers:    answer(map[string]string{"username": testUser, "password": testUserPassword}),
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 1, wantInfoCalls: 1,
+			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
+				assert.Equal(t, StatusUI, calls[0].Status)
+				assert.Equal(t, "mwauth-login-form", calls[0].MessageCode)
+				assert.Equal(t, []string{"username", "password", "rememberMe"}, fieldNames(calls[0].Fields()))
+				p := f.posts("clientlogin")[0]
+				assert.Equal(t, testUser, p.Form.Get("username"))
+				assert.Equal(t, testUserPassword, p.Form.Get("password"))
+				assert.False(t, p.has("rememberMe"))
+			},
 		},
 		{
 			name: "two-factor UI answered",
@@ -67,10 +105,10 @@ func TestRunClientLogin(t *testing.T) {
 				return []reply{f.fx("clientlogin_ui_oathtoken.json"), f.passOK()}
 			},
 			answers:    answer(map[string]string{"OATHToken": testOTP}),
-			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2,
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2, wantInfoCalls: 1,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				assert.Equal(t, StatusUI, calls[0].Status)
-				assert.Equal(t, "OATHToken", calls[0].AllFields()[0].Name)
+				assert.Equal(t, "OATHToken", calls[0].Fields()[0].Name)
 				p := f.posts("clientlogin")[1]
 				assert.Equal(t, "1", p.Form.Get("logincontinue"))
 				assert.Equal(t, testOTP, p.Form.Get("OATHToken"))
@@ -83,20 +121,20 @@ func TestRunClientLogin(t *testing.T) {
 				return []reply{f.fx("clientlogin_ui_oathtoken.json"), f.fx("clientlogin_ui_oath_failed.json"), f.passOK()}
 			},
 			answers:    answer(map[string]string{"OATHToken": testOTP}),
-			wantStatus: StatusPass, wantCalls: 2, wantPosts: 3,
+			wantStatus: StatusPass, wantCalls: 2, wantPosts: 3, wantInfoCalls: 1,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				assert.Equal(t, "oathauth-login-failed", calls[1].MessageCode)
 			},
 		},
 		{
-			name: "a server that always answers UI",
+			name: "a server that always answers UI hits the step cap",
 			req:  passwordLogin(),
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_ui_oath_failed.json")}
 			},
 			answers:    answer(map[string]string{"OATHToken": "000000"}),
-			wantStatus: StatusUI, wantErr: []error{ErrTooManySteps},
-			wantCalls: MaxSteps, wantPosts: MaxSteps + 1,
+			wantStatus: StatusUI, wantErr: []error{ErrUnexpectedResponse},
+			wantCalls: maxSteps, wantPosts: maxSteps + 1, wantInfoCalls: 1,
 		},
 		{
 			name: "hidden fields are echoed",
@@ -105,7 +143,7 @@ func TestRunClientLogin(t *testing.T) {
 				return []reply{f.fx("clientlogin_ui_domain.json"), f.passOK()}
 			},
 			answers:    answer(map[string]string{"domain": "corp"}),
-			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2,
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2, wantInfoCalls: 1,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				p := f.posts("clientlogin")[1]
 				assert.Equal(t, "corp", p.Form.Get("domain"))
@@ -113,38 +151,44 @@ func TestRunClientLogin(t *testing.T) {
 			},
 		},
 		{
-			name: "REDIRECT answered with the return URL's parameters",
-			req:  ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			name:   "REDIRECT answered with the return URL's parameters",
+			req:    ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			amInfo: func(t *testing.T, f *fakeWiki) []reply { return []reply{amiWithSSO(t, f)} },
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_redirect.json"), f.passOK()}
 			},
-			answers:    answer(map[string]string{"fakessocode": "user:Alice"}),
-			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2,
+			answers: func(s *Step) (map[string]string, error) {
+				return RedirectFields("http://127.0.0.1:8080/w/index.php?title=Special:UserLogin&fakessocode=user%3AAlice")
+			},
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2, wantInfoCalls: 1,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				assert.Equal(t, StatusRedirect, calls[0].Status)
 				p := f.posts("clientlogin")[1]
 				assert.Equal(t, "1", p.Form.Get("logincontinue"))
 				assert.Equal(t, "user:Alice", p.Form.Get("fakessocode"))
 				assert.False(t, p.has("fakessologin"))
+				assert.False(t, p.has("title"))
 			},
 		},
 		{
-			name: "RESTART declined",
-			req:  ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			name:   "RESTART declined by an error",
+			req:    ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			amInfo: func(t *testing.T, f *fakeWiki) []reply { return []reply{amiWithSSO(t, f)} },
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_redirect.json"), f.fx("clientlogin_restart.json")}
 			},
 			answers: func(s *Step) (map[string]string, error) {
 				if s.Status == StatusRestart {
-					return nil, nil
+					return nil, errStopLogin
 				}
 				return map[string]string{"fakessocode": "nouser"}, nil
 			},
-			wantStatus: StatusRestart, wantErr: []error{ErrLoginFailed}, wantCalls: 2, wantPosts: 2,
+			wantStatus: StatusRestart, wantErr: []error{errStopLogin}, wantCalls: 2, wantPosts: 2, wantInfoCalls: 1,
 		},
 		{
-			name: "RESTART answered starts a new flow",
-			req:  ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			name:   "RESTART answered starts a new flow",
+			req:    ClientLoginRequest{Fields: map[string]string{"fakessologin": "1"}},
+			amInfo: func(t *testing.T, f *fakeWiki) []reply { return []reply{amiWithSSO(t, f)} },
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_redirect.json"), f.fx("clientlogin_restart.json"), f.passOK()}
 			},
@@ -154,12 +198,13 @@ func TestRunClientLogin(t *testing.T) {
 				}
 				return map[string]string{"fakessocode": "nouser"}, nil
 			},
-			wantStatus: StatusPass, wantCalls: 2, wantPosts: 3,
+			wantStatus: StatusPass, wantCalls: 2, wantPosts: 3, wantInfoCalls: 1,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				p := f.posts("clientlogin")[2]
 				assert.False(t, p.has("logincontinue"), "after RESTART the flow begins again")
 				assert.True(t, p.has("loginreturnurl"))
 				assert.Equal(t, testUser, p.Form.Get("username"))
+				assert.False(t, p.has("fakessologin"), "the answers to the fresh form replace the first request's")
 				assert.False(t, p.has("loginpreservestate"), "canpreservestate was false")
 			},
 		},
@@ -170,7 +215,7 @@ func TestRunClientLogin(t *testing.T) {
 				return []reply{f.fx("clientlogin_ui_oathtoken.json"), f.passOK()}
 			},
 			answers:    func(*Step) (map[string]string, error) { return nil, errStopLogin },
-			wantStatus: StatusUI, wantErr: []error{errStopLogin}, wantCalls: 1, wantPosts: 1,
+			wantStatus: StatusUI, wantErr: []error{errStopLogin}, wantCalls: 1, wantPosts: 1, wantInfoCalls: 1,
 		},
 		{
 			name: "FAIL without a captcha",
@@ -178,9 +223,8 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json"), f.passOK()}
 			},
-			amInfo:     func(f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_login.json")} },
 			wantStatus: StatusFail, wantErr: []error{ErrLoginFailed, ErrWrongCredentials},
-			wantPosts: 1, wantInfoCalls: 1,
+			wantPosts: 1, wantInfoCalls: 2,
 		},
 		{
 			name: "FAIL and authmanagerinfo fails",
@@ -188,18 +232,42 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json"), f.passOK()}
 			},
-			amInfo:     func(f *fakeWiki) []reply { return []reply{f.fx("error_readonly.json")} },
+			amInfo: func(t *testing.T, f *fakeWiki) []reply {
+				return []reply{f.fx("authmanagerinfo_login.json"), f.fx("error_readonly.json")}
+			},
 			wantStatus: StatusFail, wantErr: []error{ErrLoginFailed, ErrWrongCredentials},
-			wantPosts: 1, wantInfoCalls: 1,
+			wantPosts: 1, wantInfoCalls: 2,
 		},
 		{
-			name: "FAIL of an attempt that answered a captcha",
+			name: "FAIL of an attempt that answered a captcha: no retry",
 			req: ClientLoginRequest{Fields: map[string]string{"username": testUser, "password": testUserPassword,
-				"captchaId": "1", "captchaWord": "guess"}},
+				"captchaWord": "guess"}},
+			amInfo: func(t *testing.T, f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_captcha.json")} },
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json"), f.passOK()}
 			},
-			wantStatus: StatusFail, wantErr: []error{ErrLoginFailed, ErrWrongCredentials}, wantPosts: 1,
+			wantStatus: StatusFail, wantErr: []error{ErrLoginFailed, ErrWrongCredentials}, wantPosts: 1, wantInfoCalls: 1,
+			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
+				assert.Equal(t, "1134311198057116441", f.posts("clientlogin")[0].Form.Get("captchaId"))
+			},
+		},
+		{
+			name:   "a captcha in the form is asked before any attempt",
+			req:    passwordLogin(),
+			amInfo: func(t *testing.T, f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_captcha.json")} },
+			clientlogin: func(f *fakeWiki) []reply {
+				return []reply{f.passOK()}
+			},
+			answers:    answer(map[string]string{"captchaWord": "Fake wiki"}),
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 1, wantInfoCalls: 1,
+			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
+				assert.Equal(t, "mwauth-login-form", calls[0].MessageCode)
+				assert.NotNil(t, captchaRequest(calls[0].Requests))
+				p := f.posts("clientlogin")[0]
+				assert.Equal(t, testUserPassword, p.Form.Get("password"), "the request's answers are kept")
+				assert.Equal(t, "Fake wiki", p.Form.Get("captchaWord"))
+				assert.Equal(t, "1134311198057116441", p.Form.Get("captchaId"))
+			},
 		},
 		{
 			name: "captcha: FAIL, authmanagerinfo asks for one, retried once with the answer",
@@ -207,16 +275,19 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json"), f.passOK()}
 			},
-			amInfo:     func(f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_captcha.json")} },
+			amInfo: func(t *testing.T, f *fakeWiki) []reply {
+				return []reply{f.fx("authmanagerinfo_login.json"), f.fx("authmanagerinfo_captcha.json")}
+			},
 			answers:    answer(map[string]string{"captchaWord": "Fake wiki"}),
-			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2, wantInfoCalls: 1,
+			wantStatus: StatusPass, wantCalls: 1, wantPosts: 2, wantInfoCalls: 2,
 			check: func(t *testing.T, f *fakeWiki, calls []*Step) {
 				s := calls[0]
 				assert.Equal(t, StatusUI, s.Status)
-				assert.Equal(t, "wrongpassword", s.MessageCode)
+				assert.Equal(t, "mwauth-captcha", s.MessageCode)
+				assert.Equal(t, "Incorrect username or password entered.\nPlease try again.", s.Message, "the FAIL's message")
 				require.Len(t, s.Requests, 1)
 				assert.Equal(t, "CaptchaAuthenticationRequest", s.Requests[0].ID)
-				fields := s.AllFields()
+				fields := s.Fields()
 				require.Len(t, fields, 3)
 				assert.Equal(t, "What is the name of this test wiki?", fields[1].Value)
 
@@ -233,7 +304,7 @@ func TestRunClientLogin(t *testing.T) {
 				assert.Equal(t, "1134311198057116441", p.Form.Get("captchaId"))
 				assert.True(t, strings.HasPrefix(p.Form.Get("logintoken"), "abad1dea"),
 					"the retry uses the token that came with authmanagerinfo")
-				assert.Equal(t, 1, f.count("tokens:login"))
+				assert.Zero(t, f.count("tokens:login"))
 			},
 		},
 		{
@@ -242,10 +313,12 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json")}
 			},
-			amInfo:     func(f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_captcha.json")} },
+			amInfo: func(t *testing.T, f *fakeWiki) []reply {
+				return []reply{f.fx("authmanagerinfo_login.json"), f.fx("authmanagerinfo_captcha.json")}
+			},
 			answers:    answer(map[string]string{"captchaWord": "wrong"}),
 			wantStatus: StatusFail, wantErr: []error{ErrLoginFailed, ErrWrongCredentials},
-			wantCalls: 1, wantPosts: 2, wantInfoCalls: 1,
+			wantCalls: 1, wantPosts: 2, wantInfoCalls: 2,
 		},
 		{
 			name: "captcha: responder error stops the flow",
@@ -253,9 +326,11 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("clientlogin_fail_wrongpassword.json"), f.passOK()}
 			},
-			amInfo:     func(f *fakeWiki) []reply { return []reply{f.fx("authmanagerinfo_captcha.json")} },
+			amInfo: func(t *testing.T, f *fakeWiki) []reply {
+				return []reply{f.fx("authmanagerinfo_login.json"), f.fx("authmanagerinfo_captcha.json")}
+			},
 			answers:    func(*Step) (map[string]string, error) { return nil, errStopLogin },
-			wantStatus: StatusFail, wantErr: []error{errStopLogin}, wantCalls: 1, wantPosts: 1, wantInfoCalls: 1,
+			wantStatus: StatusFail, wantErr: []error{errStopLogin}, wantCalls: 1, wantPosts: 1, wantInfoCalls: 2,
 		},
 		{
 			name: "first request fails",
@@ -263,7 +338,15 @@ func TestRunClientLogin(t *testing.T) {
 			clientlogin: func(f *fakeWiki) []reply {
 				return []reply{f.fx("error_readonly.json")}
 			},
-			wantErr: []error{ErrReadOnly}, wantPosts: 1,
+			wantAPI: "readonly", wantPosts: 1, wantInfoCalls: 1,
+		},
+		{
+			name:          "the form cannot be fetched",
+			req:           passwordLogin(),
+			clientlogin:   func(f *fakeWiki) []reply { return []reply{f.passOK()} },
+			amInfo:        func(t *testing.T, f *fakeWiki) []reply { return []reply{f.fx("error_readonly.json")} },
+			wantAPI:       "readonly",
+			wantInfoCalls: 1,
 		},
 	}
 	for _, tt := range tests {
@@ -272,7 +355,9 @@ func TestRunClientLogin(t *testing.T) {
 			c, f := setup(t)
 			f.on("clientlogin", tt.clientlogin(f)...)
 			if tt.amInfo != nil {
-				f.on("authmanagerinfo", tt.amInfo(f)...)
+				f.on("authmanagerinfo", tt.amInfo(t, f)...)
+			} else {
+				f.on("authmanagerinfo", f.fx("authmanagerinfo_login.json"))
 			}
 			answers := tt.answers
 			if answers == nil {
@@ -285,11 +370,15 @@ func TestRunClientLogin(t *testing.T) {
 
 			step, err := c.RunClientLogin(ctxTimeout(t, 10*time.Second), tt.req, r.respond)
 
-			if len(tt.wantErr) > 0 {
-				for _, want := range tt.wantErr {
-					assert.ErrorIs(t, err, want)
-				}
-			} else {
+			for _, want := range tt.wantErr {
+				assert.ErrorIs(t, err, want)
+			}
+			if tt.wantAPI != "" {
+				var ae *APIError
+				require.ErrorAs(t, err, &ae)
+				assert.Equal(t, tt.wantAPI, ae.Code)
+			}
+			if len(tt.wantErr) == 0 && tt.wantAPI == "" {
 				assert.NoError(t, err)
 			}
 			if tt.wantStatus != "" {
@@ -313,11 +402,42 @@ func TestRunClientLogin(t *testing.T) {
 	}
 }
 
+// TestRunClientLoginTwoFactorBudget: an interactive two-factor login
+// takes three requests whether or not the request holds the password.
+func TestRunClientLoginTwoFactorBudget(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		req  ClientLoginRequest
+	}{
+		{name: "password in the request", req: passwordLogin()},
+		{name: "empty request", req: ClientLoginRequest{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, f := setup(t)
+			f.on("authmanagerinfo", f.fx("authmanagerinfo_login.json"))
+			f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), f.passOK())
+			step, err := c.RunClientLogin(ctxTimeout(t, 10*time.Second), tt.req,
+				func(_ context.Context, s *Step) (map[string]string, error) {
+					if s.MessageCode == "mwauth-login-form" {
+						return map[string]string{"username": testUser, "password": testUserPassword}, nil
+					}
+					return map[string]string{"OATHToken": testOTP}, nil
+				})
+			require.NoError(t, err)
+			assert.Equal(t, StatusPass, step.Status)
+			assert.Len(t, f.all(), 3, "authmanagerinfo with the login token, clientlogin, continue")
+		})
+	}
+}
+
 func TestRunClientLoginNilResponder(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
 	_, err := c.RunClientLogin(ctxTimeout(t, 10*time.Second), passwordLogin(), nil)
-	assert.Error(t, err)
+	assert.ErrorIs(t, err, ErrInvalidArgument)
 	assert.Empty(t, f.all())
 }
 
@@ -327,6 +447,7 @@ func TestRunClientLoginNilResponder(t *testing.T) {
 func TestRunClientLoginCanceledByResponder(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
+	f.on("authmanagerinfo", f.fx("authmanagerinfo_login.json"))
 	f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), f.passOK())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -340,45 +461,35 @@ func TestRunClientLoginCanceledByResponder(t *testing.T) {
 	assert.Equal(t, sessionNone, c.state().kind)
 }
 
-func TestMergeAnswers(t *testing.T) {
+func TestAnswersForm(t *testing.T) {
 	t.Parallel()
-	step := &Step{Status: StatusUI, Requests: []AuthRequest{{ID: "CaptchaAuthenticationRequest", Fields: []Field{
-		{Name: "captchaId", Type: "hidden", Value: "42"},
-		{Name: "captchaInfo", Type: "null", Value: "What is 2+2?"},
-		{Name: "captchaWord", Type: "string"},
-	}}}}
+	password := AuthRequest{ID: "Password", required: "primary-required", Fields: []Field{
+		{Name: "username", Type: FieldString}, {Name: "password", Type: FieldPassword, Sensitive: true}}}
+	button := AuthRequest{ID: "Button:sso", required: "primary-required", Fields: []Field{{Name: "sso", Type: FieldButton}}}
+	remember := AuthRequest{ID: "RememberMe", required: "optional", Fields: []Field{{Name: "rememberMe", Type: FieldCheckbox, Optional: true}}}
+	captcha := AuthRequest{ID: "CaptchaAuthenticationRequest", required: "required", Fields: []Field{
+		{Name: "captchaId", Type: FieldHidden, Value: "1"}, {Name: "captchaInfo", Type: FieldNull}, {Name: "captchaWord", Type: FieldString}}}
 	tests := []struct {
-		name    string
-		base    map[string]string
-		answers map[string]string
-		want    map[string]string
+		name   string
+		reqs   []AuthRequest
+		fields map[string]string
+		want   bool
 	}{
-		{name: "hidden echoed, null not sent", answers: map[string]string{"captchaWord": "4"},
-			want: map[string]string{"captchaId": "42", "captchaWord": "4"}},
-		{name: "base kept", base: map[string]string{"username": testUser, "password": testUserPassword},
-			answers: map[string]string{"captchaWord": "4"},
-			want:    map[string]string{"username": testUser, "password": testUserPassword, "captchaId": "42", "captchaWord": "4"}},
-		{name: "answers win", base: map[string]string{"captchaWord": "old"},
-			answers: map[string]string{"captchaWord": "4", "captchaId": "43"},
-			want:    map[string]string{"captchaId": "43", "captchaWord": "4"}},
+		{name: "password answered", reqs: []AuthRequest{password, remember}, fields: map[string]string{"username": "A", "password": "p"}, want: true},
+		{name: "password missing", reqs: []AuthRequest{password, remember}, fields: map[string]string{"username": "A"}},
+		{name: "empty", reqs: []AuthRequest{password, remember}},
+		{name: "one primary is enough: the button", reqs: []AuthRequest{password, button}, fields: map[string]string{"sso": "1"}, want: true},
+		{name: "button not pressed", reqs: []AuthRequest{button}, fields: map[string]string{"sso": ""}},
+		{name: "captcha required and answered", reqs: []AuthRequest{captcha, password},
+			fields: map[string]string{"username": "A", "password": "p", "captchaWord": "x"}, want: true},
+		{name: "captcha required, not answered", reqs: []AuthRequest{captcha, password},
+			fields: map[string]string{"username": "A", "password": "p"}},
+		{name: "no requests", want: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			base := map[string]string{}
-			for k, v := range tt.base {
-				base[k] = v
-			}
-			got := mergeAnswers(tt.base, tt.answers, step)
-			assert.Equal(t, tt.want, got)
-			assert.Equal(t, base, nilToEmpty(tt.base), "the caller's map is not modified")
+			assert.Equal(t, tt.want, answersForm(tt.reqs, tt.fields))
 		})
 	}
-}
-
-func nilToEmpty(m map[string]string) map[string]string {
-	if m == nil {
-		return map[string]string{}
-	}
-	return m
 }

@@ -194,8 +194,9 @@ type ResponseError struct {
 	// token); empty otherwise.
 	Snippet string
 
-	reason   string
-	tooLarge bool
+	reason      string
+	contentType string
+	tooLarge    bool
 }
 
 // Error implements error.

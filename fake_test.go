@@ -385,7 +385,8 @@ func setup(t testing.TB, opts ...Option) (*Client, *fakeWiki) {
 }
 
 // loggedIn returns a Client logged in with a bot password through the
-// fake, and the fake with its request log reset.
+// fake (Login, without WithBotPassword unless opts give it), and the fake
+// with its request log reset.
 func loggedIn(t testing.TB, opts ...Option) (*Client, *fakeWiki) {
 	t.Helper()
 	c, f := setup(t, opts...)
@@ -395,6 +396,33 @@ func loggedIn(t testing.TB, opts ...Option) (*Client, *fakeWiki) {
 	f.reset()
 	return c, f
 }
+
+// botClient is loggedIn for a Client configured with
+// WithBotPassword(testBotUser, testBotPassword), which may log in again
+// by itself. The fake answers the next login with a Success.
+func botClient(t testing.TB, opts ...Option) (*Client, *fakeWiki) {
+	t.Helper()
+	c, f := loggedIn(t, append([]Option{WithBotPassword(testBotUser, testBotPassword)}, opts...)...)
+	f.on("login", f.loginOK())
+	return c, f
+}
+
+// state is the Client's session state now.
+func (c *Client) state() sessionView { return c.sess.view() }
+
+// cachedTokens returns a copy of the Client's token cache.
+func cachedTokens(c *Client) map[string]string {
+	c.sess.mu.Lock()
+	defer c.sess.mu.Unlock()
+	out := make(map[string]string, len(c.sess.tokens))
+	for k, v := range c.sess.tokens {
+		out[k] = v
+	}
+	return out
+}
+
+// cookieCount is the number of unexpired cookies the Client holds.
+func (c *Client) cookieCount() int { return len(c.jar.snapshot()) }
 
 // reset forgets the recorded requests and the scripts.
 func (f *fakeWiki) reset() {

@@ -102,24 +102,6 @@ func TestErrorsCarryNoSecret(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "mwauth: login: "), err.Error())
 }
 
-func TestSanitize(t *testing.T) {
-	for _, tc := range []struct{ name, in, want string }{
-		{"plain", "Incorrect password", "Incorrect password"},
-		{"csi clear screen", "a\x1b[2Jb", "ab"},
-		{"osc title", "a\x1b]0;title\x07b", "ab"},
-		{"c1 csi", "a\u009b31mb", "ab"},
-		{"newlines", "line1\nline2\r\n", "line1 line2"},
-		{"bidi override", "abc\u202edef", "abcdef"},
-		{"nul and del", "a\x00b\x7fc", "abc"},
-		{"invalid utf8", "a\xffb", "a\ufffdb"},
-	} {
-		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, sanitize(tc.in, 100)) })
-	}
-	long := strings.Repeat("é", 400)
-	out := sanitize(long, 300)
-	assert.LessOrEqual(t, len(out), 300+len("…"))
-	assert.True(t, strings.HasSuffix(out, "…"))
-}
 
 func TestStepErrAndLoginErrorStrings(t *testing.T) {
 	s := &Step{Status: StatusFail, MessageCode: "wrongpassword", Message: "Incorrect\x1b[31m password"}

@@ -2,6 +2,7 @@ package mwauth
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -65,7 +66,8 @@ func FuzzClientLoginStep(f *testing.F) {
 		if err != nil {
 			return
 		}
-		_ = s.AllFields()
+		_ = s.Fields()
+		_ = s.Answer(map[string]string{"x": "y"})
 		_ = s.Err()
 		var a struct {
 			Query struct {
@@ -85,14 +87,20 @@ func FuzzLoginReason(f *testing.F) {
 		if json.Unmarshal(raw, &r) != nil {
 			return
 		}
-		_ = (&LoginError{Action: "login", Result: "Failed", Code: r.Code, Message: r.Text}).Error()
+		_ = (&LoginError{action: "login", Result: "Failed", Code: r.Code, Message: r.Text}).Error()
 	})
 }
 
+// FuzzSessionFile: New loads any file content without panicking, and
+// either fails with ErrSessionFile or holds a user's session.
 func FuzzSessionFile(f *testing.F) {
-	f.Add([]byte(`{"version":1,"endpoint":"http://127.0.0.1:8080/api.php","kind":"login","username":"Admin","userid":1,"saved":"2026-01-01T00:00:00Z","jar":{"version":1,"cookies":[]}}`))
-	f.Add([]byte(`{"version":1,"endpoint":"x","kind":"weird","jar":{"version":1}}`))
-	f.Add([]byte(`{"version":1,"endpoint":"http://127.0.0.1:8080/api.php","jar":{"version":1,"cookies":[{"url":"http://127.0.0.1:8080/","name":"s","value":"v","path":"/"}]}}`))
+	const ep = "http://127.0.0.1:8080/api.php"
+	f.Add([]byte(`{"version":2,"endpoint":"` + ep + `","kind":"login","username":"Admin","userid":1,"saved":1767225600,"cookies":[{"url":"http://127.0.0.1:8080/","name":"localwiki_BPsession","value":"v","path":"/","httponly":true}]}`))
+	f.Add([]byte(`{"version":2,"endpoint":"` + ep + `","kind":"clientlogin","username":"Alice","cookies":[]}`))
+	f.Add([]byte(`{"version":2,"endpoint":"x","kind":"weird","cookies":[]}`))
+	f.Add([]byte(`{"version":2,"endpoint":"` + ep + `","kind":"login","username":"","cookies":[]}`))
+	f.Add([]byte(`{"version":1,"endpoint":"` + ep + `","kind":"login","username":"Admin","jar":{"version":1,"cookies":[]}}`))
+	f.Add([]byte(`{"version":2,"endpoint":"` + ep + `","kind":"login","username":"Admin","cookies":[null,{"url":"::","name":""}]}`))
 	f.Add([]byte(`{"vers`))
 	dir := f.TempDir()
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -100,9 +108,15 @@ func FuzzSessionFile(f *testing.F) {
 		if err := os.WriteFile(p, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		c, err := New("http://127.0.0.1:8080/api.php", WithSessionFile(p))
-		if err == nil && c == nil {
-			t.Fatal("nil client without error")
+		c, err := New(ep, WithSessionFile(p))
+		if err != nil {
+			if !errors.Is(err, ErrSessionFile) {
+				t.Fatalf("a bad file gives %v, not ErrSessionFile", err)
+			}
+			return
+		}
+		if st := c.state(); st.kind == sessionNone || st.u.Name == "" || !st.asUser {
+			t.Fatalf("a loaded file without a user's session: %+v", st)
 		}
 	})
 }

@@ -1,5 +1,8 @@
 package mwauth
 
+// login_test.go: action=login and action=logout (login.go), and the flow
+// lock they share with every change of the session.
+
 import (
 	"context"
 	"net/http"
@@ -23,48 +26,51 @@ func TestLogin(t *testing.T) {
 		name      string
 		replies   func(f *fakeWiki) []reply
 		wantErr   []error
+		notErr    []error
+		wantAPI   string // the code of an *APIError
 		wantCode  string
 		wantRes   string // Result of the LoginError
+		wantWait  time.Duration
 		wantPosts int
 		wantGets  int
 		// wantTokens are the lgtoken values of the POSTs; "" means a
 		// token the fake made up, checked only for presence.
 		wantTokens []string
-		check      func(t *testing.T, res *LoginResult)
+		wantUser   User
 	}{
 		{
 			name:      "success",
 			replies:   func(f *fakeWiki) []reply { return []reply{f.loginOK()} },
 			wantPosts: 1, wantGets: 1,
 			wantTokens: []string{fixtureLoginToken},
-			check: func(t *testing.T, res *LoginResult) {
-				assert.Equal(t, &LoginResult{UserID: 1, Username: "Admin"}, res)
-			},
+			wantUser:   User{ID: 1, Name: "Admin"},
 		},
 		{
 			name:      "main-account success with deprecation warnings",
 			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_success_deprecated.json").setting(cookieUserID)} },
 			wantPosts: 1, wantGets: 1,
 			wantTokens: []string{fixtureLoginToken},
-			check: func(t *testing.T, res *LoginResult) {
-				require.Len(t, res.Warnings, 2)
-				assert.Equal(t, "deprecation", res.Warnings[0].Code)
-				assert.Equal(t, "login", res.Warnings[0].Module)
-				assert.Contains(t, res.Warnings[0].Text, "action=clientlogin")
-				assert.Equal(t, "deprecation-help", res.Warnings[1].Code)
-				assert.Equal(t, "main", res.Warnings[1].Module)
-			},
+			wantUser:   User{ID: 1, Name: "Admin"},
 		},
 		{
 			name:    "wrong password is never retried",
 			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_failed_wrongpassword.json"), f.loginOK()} },
-			wantErr: []error{ErrLoginFailed, ErrWrongCredentials},
+			wantErr: []error{ErrLoginFailed, ErrWrongCredentials}, notErr: []error{ErrThrottled, ErrUnexpectedResponse},
 			wantRes: "Failed", wantCode: "wrongpassword",
 			wantPosts: 1, wantGets: 1,
 		},
 		{
-			name:    "throttled",
-			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_failed_throttled.json"), f.loginOK()} },
+			name: "throttled, with the wiki's wait",
+			replies: func(f *fakeWiki) []reply {
+				return []reply{{Body: `{"login":{"result":"Failed","reason":{"code":"login-throttled","key":"login-throttled","params":[{"duration":300}]}}}`}, f.loginOK()}
+			},
+			wantErr: []error{ErrLoginFailed, ErrThrottled}, notErr: []error{ErrWrongCredentials},
+			wantRes: "Failed", wantCode: "login-throttled", wantWait: 5 * time.Minute,
+			wantPosts: 1, wantGets: 1,
+		},
+		{
+			name:    "throttled, plaintext reason without a wait",
+			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_failed_throttled.json")} },
 			wantErr: []error{ErrLoginFailed, ErrThrottled},
 			wantRes: "Failed", wantCode: "login-throttled",
 			wantPosts: 1, wantGets: 1,
@@ -72,7 +78,7 @@ func TestLogin(t *testing.T) {
 		{
 			name:    "session lost",
 			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_failed_sessionlost.json"), f.loginOK()} },
-			wantErr: []error{ErrLoginFailed, ErrSessionLost},
+			wantErr: []error{ErrLoginFailed}, notErr: []error{ErrWrongCredentials, ErrInteractionRequired},
 			wantRes: "Failed", wantCode: "sessionlost",
 			wantPosts: 1, wantGets: 1,
 		},
@@ -81,7 +87,7 @@ func TestLogin(t *testing.T) {
 			replies: func(f *fakeWiki) []reply {
 				return []reply{{Body: `{"login":{"result":"Failed","reason":{"code":"authpage-cannot-login-continue","text":"Unable to continue login. Your session most likely timed out."}}}`}}
 			},
-			wantErr: []error{ErrLoginFailed, ErrSessionLost},
+			wantErr: []error{ErrLoginFailed}, notErr: []error{ErrWrongCredentials},
 			wantRes: "Failed", wantCode: "authpage-cannot-login-continue",
 			wantPosts: 1, wantGets: 1,
 		},
@@ -95,14 +101,14 @@ func TestLogin(t *testing.T) {
 		{
 			name:    "aborted: needs interaction",
 			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_aborted_interaction.json"), f.loginOK()} },
-			wantErr: []error{ErrLoginFailed, ErrInteractionRequired},
+			wantErr: []error{ErrLoginFailed, ErrInteractionRequired}, notErr: []error{ErrWrongCredentials},
 			wantRes: "Aborted", wantCode: "api-login-fail-aborted",
 			wantPosts: 1, wantGets: 1,
 		},
 		{
 			name:    "aborted: bad session provider",
 			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_aborted_badsessionprovider.json"), f.loginOK()} },
-			wantErr: []error{ErrLoginFailed, ErrLoginNotAllowed},
+			wantErr: []error{ErrLoginFailed, ErrInteractionRequired},
 			wantRes: "Aborted", wantCode: "api-login-fail-badsessionprovider",
 			wantPosts: 1, wantGets: 1,
 		},
@@ -132,15 +138,12 @@ func TestLogin(t *testing.T) {
 			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_needtoken.json"), f.loginOK()} },
 			wantPosts: 2, wantGets: 1,
 			wantTokens: []string{fixtureLoginToken, fixtureNeedTokenToken},
-			check: func(t *testing.T, res *LoginResult) {
-				assert.Equal(t, "Admin", res.Username)
-				assert.Empty(t, res.Warnings, "warnings are those of the answer that succeeded")
-			},
+			wantUser:   User{ID: 1, Name: "Admin"},
 		},
 		{
-			name:      "NeedToken twice",
-			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_needtoken.json")} },
-			wantErr:   []error{ErrLoginFailed, ErrBadToken},
+			name:    "NeedToken twice",
+			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_needtoken.json")} },
+			wantErr: []error{ErrLoginFailed}, notErr: []error{ErrUnexpectedResponse, ErrWrongCredentials},
 			wantRes:   "NeedToken",
 			wantPosts: 2, wantGets: 1,
 			wantTokens: []string{fixtureLoginToken, fixtureNeedTokenToken},
@@ -151,23 +154,26 @@ func TestLogin(t *testing.T) {
 				return []reply{{Body: `{"login":{"result":"NeedToken"}}`}, f.loginOK()}
 			},
 			wantPosts: 2, wantGets: 2,
+			wantUser: User{ID: 1, Name: "Admin"},
 		},
 		{
 			name:      "WrongToken retried once with a fresh token",
 			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_wrongtoken.json"), f.loginOK()} },
 			wantPosts: 2, wantGets: 2,
+			wantUser: User{ID: 1, Name: "Admin"},
 		},
 		{
-			name:      "WrongToken twice: no third attempt",
-			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("login_wrongtoken.json")} },
-			wantErr:   []error{ErrLoginFailed, ErrBadToken},
+			name:    "WrongToken twice: no third attempt",
+			replies: func(f *fakeWiki) []reply { return []reply{f.fx("login_wrongtoken.json")} },
+			wantErr: []error{ErrLoginFailed}, notErr: []error{ErrUnexpectedResponse, ErrWrongCredentials},
 			wantRes:   "WrongToken",
 			wantPosts: 2, wantGets: 2,
 		},
 		{
 			name:      "API error",
 			replies:   func(f *fakeWiki) []reply { return []reply{f.fx("error_readonly.json")} },
-			wantErr:   []error{ErrReadOnly},
+			wantAPI:   "readonly",
+			notErr:    []error{ErrLoginFailed},
 			wantPosts: 1, wantGets: 1,
 		},
 		{
@@ -197,7 +203,7 @@ func TestLogin(t *testing.T) {
 			}
 			f.on("login", tt.replies(f)...)
 
-			res, err := c.Login(ctxTimeout(t, 10*time.Second), testBotUser, testBotPassword)
+			u, err := c.Login(ctxTimeout(t, 10*time.Second), testBotUser, testBotPassword)
 
 			posts := f.posts("login")
 			assert.Len(t, posts, tt.wantPosts, "login POSTs")
@@ -205,11 +211,12 @@ func TestLogin(t *testing.T) {
 			assert.Len(t, f.all(), tt.wantPosts+tt.wantGets, "nothing else is requested")
 			for i, p := range posts {
 				assertPost(t, p)
-				assertPinned(t, p)
+				assert.Equal(t, "json", p.Form.Get("format"))
+				assert.Equal(t, "2", p.Form.Get("formatversion"))
 				assert.Equal(t, testBotUser, p.Form.Get("lgname"))
 				assert.Equal(t, testBotPassword, p.Form.Get("lgpassword"))
 				assert.NotEmpty(t, p.Form.Get("lgtoken"))
-				assert.False(t, p.has("lgdomain"))
+				assert.Equal(t, "raw", p.Form.Get("errorformat"), "raw reasons carry the throttle's wait")
 				if i < len(tt.wantTokens) && tt.wantTokens[i] != "" {
 					assert.Equal(t, tt.wantTokens[i], p.Form.Get("lgtoken"), "lgtoken of POST %d", i)
 				}
@@ -223,45 +230,68 @@ func TestLogin(t *testing.T) {
 				assert.NotContains(t, r.URL, strings.TrimSuffix(fixtureLoginToken, `+\`))
 			}
 
-			if len(tt.wantErr) > 0 {
+			if len(tt.wantErr) > 0 || tt.wantAPI != "" {
 				require.Error(t, err)
-				assert.Nil(t, res)
+				assert.True(t, strings.HasPrefix(err.Error(), "mwauth: login: "), err.Error())
+				assert.Equal(t, User{}, u)
 				for _, want := range tt.wantErr {
 					assert.ErrorIs(t, err, want)
+				}
+				for _, not := range tt.notErr {
+					assert.NotErrorIs(t, err, not)
+				}
+				if tt.wantAPI != "" {
+					var ae *APIError
+					require.ErrorAs(t, err, &ae)
+					assert.Equal(t, tt.wantAPI, ae.Code)
 				}
 				if tt.wantRes != "" {
 					var le *LoginError
 					require.ErrorAs(t, err, &le)
-					assert.Equal(t, "login", le.Action)
+					assert.Equal(t, "login", le.action)
 					assert.Equal(t, tt.wantRes, le.Result)
 					assert.Equal(t, tt.wantCode, le.Code)
+					assert.Equal(t, tt.wantWait, le.Wait)
 				}
-				assert.Equal(t, sessionNone, c.state().kind, "a failed login leaves the client logged out")
-				assert.Nil(t, c.creds, "a failed login keeps no credentials")
+				st := c.state()
+				assert.Equal(t, sessionNone, st.kind, "a failed login leaves the client without a session")
+				assert.Zero(t, c.cookieCount(), "a failed login keeps no cookie of the old session")
 				return
 			}
 			require.NoError(t, err)
-			if tt.check != nil {
-				tt.check(t, res)
-			}
+			assert.Equal(t, tt.wantUser, u)
 			st := c.state()
 			assert.Equal(t, sessionLogin, st.kind)
-			assert.Equal(t, "Admin", st.username)
-			require.NotNil(t, c.creds)
-			assert.Equal(t, testBotUser, c.creds.username)
+			assert.Equal(t, tt.wantUser, st.u)
+			assert.True(t, st.asUser)
+			assert.False(t, st.byCreds, "Login's password is not WithBotPassword's")
 		})
 	}
 }
 
-func TestLoginDomain(t *testing.T) {
+// TestLoginWithBotPasswordCredentials: a Login with exactly the
+// WithBotPassword credentials may be logged in again by itself; any
+// other Login may not.
+func TestLoginWithBotPasswordCredentials(t *testing.T) {
 	t.Parallel()
-	c, f := setup(t, WithLoginDomain("corp"))
-	f.on("login", f.loginOK())
-	_, err := c.Login(ctxTimeout(t, 10*time.Second), testBotUser, testBotPassword)
-	require.NoError(t, err)
-	posts := f.posts("login")
-	require.Len(t, posts, 1)
-	assert.Equal(t, "corp", posts[0].Form.Get("lgdomain"))
+	tests := []struct {
+		name, user, password string
+		wantByCreds          bool
+	}{
+		{name: "same credentials", user: testBotUser, password: testBotPassword, wantByCreds: true},
+		{name: "other password", user: testBotUser, password: "a" + testBotPassword[1:]},
+		{name: "other user", user: "Alice@localbot", password: testBotPassword},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, f := setup(t, WithBotPassword(testBotUser, testBotPassword))
+			f.on("login", f.loginOK())
+			_, err := c.Login(ctxTimeout(t, 10*time.Second), tt.user, tt.password)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantByCreds, c.state().byCreds)
+		})
+	}
 }
 
 func TestLoginRejectsEmptyCredentials(t *testing.T) {
@@ -272,13 +302,14 @@ func TestLoginRejectsEmptyCredentials(t *testing.T) {
 		{name: "empty user", password: testBotPassword},
 		{name: "empty password", user: testBotUser},
 		{name: "both empty"},
+		{name: "control character in user", user: "Admin@bot\r\n", password: testBotPassword},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			c, f := setup(t)
 			_, err := c.Login(ctxTimeout(t, 10*time.Second), tt.user, tt.password)
-			assert.Error(t, err)
+			assert.ErrorIs(t, err, ErrInvalidArgument)
 			assert.Empty(t, f.all())
 		})
 	}
@@ -290,8 +321,8 @@ func TestLoginRejectsEmptyCredentials(t *testing.T) {
 func TestLoginStartsFromFreshSession(t *testing.T) {
 	t.Parallel()
 	c, f := loggedIn(t)
-	require.Equal(t, 2, jarLen(c.jar), "session and _BPsession cookies")
-	old := c.Jar().Cookies(mustParse(t, f.endpoint()))
+	require.Equal(t, 2, c.cookieCount(), "session and _BPsession cookies")
+	old := c.jar.Cookies(mustParse(t, f.endpoint()))
 	f.on("login", f.loginOK())
 	_, err := c.Login(ctxTimeout(t, 10*time.Second), testBotUser, testBotPassword)
 	require.NoError(t, err)
@@ -305,28 +336,8 @@ func TestLoginStartsFromFreshSession(t *testing.T) {
 	}
 }
 
-// TestLoginThenCSRF: a CSRF token after a login costs exactly one more
-// request, and is the logged-in one.
-func TestLoginThenCSRF(t *testing.T) {
-	t.Parallel()
-	c, f := setup(t)
-	f.on("login", f.loginOK())
-	ctx := ctxTimeout(t, 10*time.Second)
-	_, err := c.Login(ctx, testBotUser, testBotPassword)
-	require.NoError(t, err)
-	require.Len(t, f.all(), 2)
-	tok, err := c.Token(ctx, TokenCSRF)
-	require.NoError(t, err)
-	assert.False(t, isAnonToken(tok))
-	require.Len(t, f.all(), 3)
-	r := f.last(t)
-	assert.Equal(t, "csrf", r.param("type"))
-	assert.NotEmpty(t, r.Cookies[cookieBPSession], "the token request carries the new session")
-	_, err = c.Token(ctx, TokenCSRF)
-	require.NoError(t, err)
-	assert.Len(t, f.all(), 3)
-}
-
+// TestLogout: Logout ends the session on the wiki, forgets cookies and
+// tokens, and from then on calls fail before any request.
 func TestLogout(t *testing.T) {
 	t.Parallel()
 	c, f := loggedIn(t)
@@ -336,53 +347,78 @@ func TestLogout(t *testing.T) {
 	reqs := f.all()
 	require.Len(t, reqs, 2)
 	assert.Equal(t, "csrf", reqs[0].param("type"))
-	tok := f.issued()
-	require.NotEmpty(t, tok)
 	assertPost(t, reqs[1])
 	assertPinned(t, reqs[1])
 	assert.Equal(t, "logout", reqs[1].Form.Get("action"))
 	assert.False(t, isAnonToken(reqs[1].Form.Get("token")))
-	assert.Contains(t, tok, reqs[1].Form.Get("token"), "logout uses the CSRF token the wiki gave")
+	assert.Contains(t, f.issued(), reqs[1].Form.Get("token"), "logout uses the CSRF token the wiki gave")
 
 	st := c.state()
 	assert.Equal(t, sessionNone, st.kind)
-	assert.Empty(t, st.username)
-	assert.Nil(t, c.creds, "logout forgets the credentials")
-	assert.Zero(t, jarLen(c.jar), "logout forgets the cookies")
-	assert.Empty(t, c.tokens)
+	assert.Equal(t, User{}, st.u)
+	assert.True(t, st.loggedOut)
+	assert.Zero(t, c.cookieCount(), "logout forgets the cookies")
+	assert.Empty(t, cachedTokens(c))
 
-	// A later call is anonymous: no assert, and no re-login.
+	// Later calls fail locally, without an anonymous request or a login.
 	f.on("query", f.fx("edit_success.json"))
-	_, err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}})
+	n := len(f.all())
+	err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}}, nil)
+	assert.ErrorIs(t, err, ErrNotLoggedIn)
+	err = c.PostWithToken(ctx, "", editParams(), nil)
+	assert.ErrorIs(t, err, ErrNotLoggedIn)
+	assert.Len(t, f.all(), n, "no request after Logout")
+
+	// A new login makes the Client usable again.
+	f.on("login", f.loginOK())
+	_, err = c.Login(ctx, testBotUser, testBotPassword)
 	require.NoError(t, err)
-	assert.False(t, f.last(t).has("assert"))
+	require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}}, nil))
+	assert.Equal(t, "user", f.last(t).param("assert"))
+}
+
+// TestLogoutWithBotPasswordStaysLoggedOut: a Client with WithBotPassword
+// does not log in again by itself after Logout.
+func TestLogoutWithBotPasswordStaysLoggedOut(t *testing.T) {
+	t.Parallel()
+	c, f := botClient(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	require.NoError(t, c.Logout(ctx))
+	n := len(f.all())
+	err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}}, nil)
+	assert.ErrorIs(t, err, ErrNotLoggedIn)
+	assert.Len(t, f.all(), n, "no login and no request after Logout")
 }
 
 func TestLogoutWhileAnonymous(t *testing.T) {
 	t.Parallel()
 	c, f := setup(t)
-	require.NoError(t, c.Logout(ctxTimeout(t, 10*time.Second)))
+	ctx := ctxTimeout(t, 10*time.Second)
+	require.NoError(t, c.Logout(ctx))
 	reqs := f.all()
 	require.Len(t, reqs, 1, "with the anonymous token there is nothing to log out")
 	assert.Equal(t, http.MethodGet, reqs[0].Method)
+	assert.False(t, c.state().loggedOut, "a Client never given a user keeps working anonymously")
+	f.on("query", f.fx("edit_success.json"))
+	require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}}, nil))
+	assert.False(t, f.last(t).has("assert"))
 }
 
 func TestLogoutErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		reply   func(f *fakeWiki) reply
-		wantErr error
-		wantOut bool // the client is logged out afterwards
+		name     string
+		reply    func(f *fakeWiki) reply
+		wantCode string // of the *APIError; "" means success
 	}{
-		{name: "success", reply: func(f *fakeWiki) reply { return f.fx("logout.json") }, wantOut: true},
-		{name: "notloggedin warning-as-error is success", reply: func(*fakeWiki) reply {
+		{name: "success", reply: func(f *fakeWiki) reply { return f.fx("logout.json") }},
+		{name: "notloggedin is success", reply: func(*fakeWiki) reply {
 			return apiErrorReply("notloggedin", "You must be logged in.")
-		}, wantOut: true},
+		}},
 		{name: "cannotlogout", reply: func(*fakeWiki) reply {
 			return apiErrorReply("cannotlogout", "Logging out is not possible when using OAuth sessions.")
-		}, wantErr: ErrLoginNotAllowed},
-		{name: "readonly", reply: func(f *fakeWiki) reply { return f.fx("error_readonly.json") }, wantErr: ErrReadOnly},
+		}, wantCode: "cannotlogout"},
+		{name: "readonly", reply: func(f *fakeWiki) reply { return f.fx("error_readonly.json") }, wantCode: "readonly"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -390,17 +426,18 @@ func TestLogoutErrors(t *testing.T) {
 			c, f := loggedIn(t)
 			f.on("logout", tt.reply(f))
 			err := c.Logout(ctxTimeout(t, 10*time.Second))
-			if tt.wantErr != nil {
-				assert.ErrorIs(t, err, tt.wantErr)
-			} else {
-				assert.NoError(t, err)
-			}
 			assert.Len(t, f.posts("logout"), 1, "logout is never retried")
-			if tt.wantOut {
+			assert.True(t, c.state().loggedOut, "calls fail after Logout, even a failed one")
+			if tt.wantCode == "" {
+				assert.NoError(t, err)
 				assert.Equal(t, sessionNone, c.state().kind)
-			} else {
-				assert.Equal(t, sessionLogin, c.state().kind)
+				return
 			}
+			var ae *APIError
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tt.wantCode, ae.Code)
+			assert.Equal(t, sessionLogin, c.state().kind, "the cookies are kept so that Logout can be tried again")
+			assert.Equal(t, 2, c.cookieCount())
 		})
 	}
 }
@@ -413,4 +450,71 @@ func TestLogoutContextCanceled(t *testing.T) {
 	defer cancel()
 	assert.ErrorIs(t, c.Logout(ctx), context.DeadlineExceeded)
 	assert.Equal(t, sessionLogin, c.state().kind, "an unfinished logout keeps the session")
+	assert.True(t, c.state().loggedOut)
+}
+
+// TestLogoutAfterSessionExpiry: when the wiki has forgotten the session,
+// the cached CSRF token gets badtoken; Logout asks once more, gets the
+// anonymous token and only forgets.
+func TestLogoutAfterSessionExpiry(t *testing.T) {
+	t.Parallel()
+	c, f := loggedIn(t)
+	ctx := ctxTimeout(t, 10*time.Second)
+	_, err := c.token(ctx, "csrf")
+	require.NoError(t, err)
+	f.set("logout", apiErrorReply("badtoken", "Invalid CSRF token."))
+	f.set("tokens:csrf", f.fx("tokens_csrf_anon.json"))
+
+	require.NoError(t, c.Logout(ctx))
+	assert.Equal(t, sessionNone, c.state().kind)
+	assert.Len(t, f.posts("logout"), 1, "the anonymous token needs no logout POST")
+}
+
+// TestFlowLockHonoursContext: a goroutine waiting for another login flow
+// to end gives up when its own context ends.
+func TestFlowLockHonoursContext(t *testing.T) {
+	t.Parallel()
+	c, f := loggedIn(t, WithBotPassword(testBotUser, testBotPassword))
+	f.on("login", hang())
+	loginCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	loginDone := make(chan struct{})
+	go func() {
+		defer close(loginDone)
+		_, _ = c.Login(loginCtx, testBotUser, testBotPassword)
+	}()
+	require.True(t, waitUntil(5*time.Second, func() bool { return f.count("login") == 1 }))
+
+	tests := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{name: "login", call: func(ctx context.Context) error {
+			_, err := c.Login(ctx, testBotUser, testBotPassword)
+			return err
+		}},
+		{name: "logout", call: c.Logout},
+		{name: "clientlogin", call: func(ctx context.Context) error {
+			_, err := c.ClientLogin(ctx, passwordLogin())
+			return err
+		}},
+		{name: "continueclientlogin", call: func(ctx context.Context) error {
+			_, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": testOTP})
+			return err
+		}},
+		{name: "resume that logs in", call: func(ctx context.Context) error {
+			_, err := c.Resume(ctx)
+			return err
+		}},
+	}
+	for _, tt := range tests {
+		ctx, stop := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		start := time.Now()
+		err := tt.call(ctx)
+		stop()
+		assert.ErrorIs(t, err, context.DeadlineExceeded, tt.name)
+		assert.Less(t, time.Since(start), 2*time.Second, "%s waited past its context", tt.name)
+	}
+	cancel()
+	<-loginDone
 }

@@ -248,8 +248,13 @@ func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 		// The common answer: a JSON object with no error in it. Decode it
 		// once, into the caller's value.
 		if err := json.Unmarshal(raw, r.out); err != nil {
-			return nil, t.bodyError(ctx, r, action, resp, start,
-				&wire.BodyError{Kind: wire.BadJSON, StatusCode: resp.StatusCode, Err: err, Snippet: wire.Snippet(raw)})
+			var se *json.SyntaxError
+			if errors.As(err, &se) {
+				return nil, t.bodyError(ctx, r, action, resp, start,
+					&wire.BodyError{Kind: wire.BadJSON, StatusCode: resp.StatusCode, Err: err, Snippet: wire.Snippet(raw)})
+			}
+			// The answer is fine; the caller's value does not fit it.
+			return nil, fmt.Errorf("decode the answer: %w", err)
 		}
 		return &response{}, nil
 	}
@@ -317,7 +322,8 @@ func (t *transport) bodyError(ctx context.Context, r request, action string, res
 	if !errors.As(err, &be) {
 		return &transportError{method: r.method, endpoint: t.endpointStr, err: err}
 	}
-	re := &ResponseError{StatusCode: be.StatusCode, reason: sanitize(be.Error(), 200)}
+	re := &ResponseError{StatusCode: be.StatusCode, reason: sanitize(be.Error(), 200),
+		contentType: sanitize(be.ContentType, 100)}
 	if be.Kind == wire.TooLarge {
 		re.tooLarge = true
 	} else if !looksLikeAPIBody(be.Snippet) {

@@ -99,25 +99,6 @@ func TestDefaultTimeoutIsSixtySeconds(t *testing.T) {
 	assert.Zero(t, tr.ResponseHeaderTimeout, "no shorter header timeout under the documented 60 s")
 }
 
-func TestRedirectFields(t *testing.T) {
-	for _, tc := range []struct {
-		name, in string
-		want     map[string]string
-	}{
-		{"full URL", "https://wiki.example.org/w/index.php?title=Special:UserLogin&state=abc&code=42",
-			map[string]string{"state": "abc", "code": "42"}},
-		{"query", "?state=abc&code=42", map[string]string{"state": "abc", "code": "42"}},
-		{"bare query", "state=abc&code=42", map[string]string{"state": "abc", "code": "42"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := RedirectFields(tc.in)
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-		})
-	}
-	_, err := RedirectFields("https://x/?a=%zz")
-	assert.ErrorIs(t, err, ErrInvalidArgument)
-}
 
 // jsonString quotes s as a JSON string.
 func jsonString(s string) string {

@@ -1,0 +1,217 @@
+package livetest_test
+
+// Conformance cases of action=login and of the asserts.
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mwauth/mwauth"
+	"github.com/mwauth/mwauth/internal/wikitest"
+)
+
+// corruptLoginToken rewrites the lgtoken of login POSTs (the n-th POST
+// when only is >= 0) so that its HMAC no longer matches.
+func corruptLoginToken(only int) func(n int, form url.Values) {
+	return func(n int, form url.Values) {
+		if form.Get("action") != "login" || (only >= 0 && n != only) {
+			return
+		}
+		b := []byte(form.Get("lgtoken"))
+		if len(b) == 0 {
+			return
+		}
+		if b[0] == 'a' {
+			b[0] = 'b'
+		} else {
+			b[0] = 'a'
+		}
+		form.Set("lgtoken", string(b))
+	}
+}
+
+var loginCases = []conformanceCase{
+	{"bot password login takes 2 requests, a CSRF token 1 more", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		u, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name, "lgusername is the main account")
+		assert.Positive(t, u.ID)
+		ex := rec.since(0)
+		require.Len(t, ex, 2, "login token + login POST: %s", rec.summary(0))
+		assert.Equal(t, http.MethodGet, ex[0].Method)
+		assert.Equal(t, "login", ex[0].Params.Get("type"))
+		assert.Equal(t, http.MethodPost, ex[1].Method)
+		assert.Equal(t, "login", ex[1].Action)
+
+		params := url.Values{"action": {"checktoken"}, "type": {"csrf"}}
+		var out struct {
+			CheckToken struct{ Result string } `json:"checktoken"`
+		}
+		p := url.Values{"action": {"checktoken"}, "type": {"csrf"}}
+		require.NoError(t, c.PostWithToken(ctx, "", p, &out))
+		assert.Equal(t, "valid", out.CheckToken.Result, "a logged-in session's CSRF token")
+		assert.Equal(t, 4, rec.count(), "the CSRF token costs one request: %s", rec.summary(0))
+		require.NoError(t, c.PostWithToken(ctx, "", params, &out))
+		assert.Equal(t, 5, rec.count(), "the CSRF token is cached")
+		assert.Equal(t, "user", rec.since(4)[0].Params.Get("assert"))
+	}},
+	{"wrong bot password", func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t)
+		c, rec := tg.client(t)
+		// A well-formed bot password (^[0-9a-w]{32,}$) that is wrong.
+		_, err := c.Login(ctx, wikitest.AdminBot, "wrongbotpassword0123456789abcdef")
+		assert.ErrorIs(t, err, mwauth.ErrWrongCredentials)
+		assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
+		assert.NotErrorIs(t, err, mwauth.ErrThrottled)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "Failed", le.Result)
+		assert.Equal(t, "wrongpassword", le.Code)
+		assert.NotContains(t, err.Error(), "wrongbotpassword", "the password never appears in an error")
+		assert.Equal(t, 2, rec.count(), "a failed login is not retried: %s", rec.summary(0))
+	}},
+	{"malformed bot password is tried as a main password", func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t)
+		c, rec := tg.client(t)
+		// Uppercase letters: not a bot password to MediaWiki, which tries a
+		// main-account login for "Admin@localbot" instead.
+		pass := strings.ToUpper(wikitest.AdminBotPass[:1]) + wikitest.AdminBotPass[1:]
+		_, err := c.Login(ctx, wikitest.AdminBot, pass)
+		assert.ErrorIs(t, err, mwauth.ErrWrongCredentials)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "Failed", le.Result)
+		assert.Equal(t, 2, rec.count())
+	}},
+	{"main-account action=login still works", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		u, err := c.Login(ctx, wikitest.Alice, wikitest.AlicePass)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Alice, u.Name)
+		assert.Positive(t, u.ID)
+		assert.Equal(t, 2, rec.count())
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Alice, name)
+	}},
+	{"two-factor account through action=login is aborted; its bot password is not", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		_, err := c.Login(ctx, wikitest.TwoFAUser, wikitest.TwoFAPass)
+		assert.ErrorIs(t, err, mwauth.ErrInteractionRequired)
+		assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
+		assert.NotErrorIs(t, err, mwauth.ErrWrongCredentials)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "Aborted", le.Result)
+		assert.Equal(t, 2, rec.count())
+		u, err := c.Login(ctx, wikitest.TwoFABot, wikitest.TwoFABotPass)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.TwoFAUser, u.Name)
+	}},
+	{"WrongToken is retried once with a fresh token", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		rec.setRewrite(corruptLoginToken(0))
+		u, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err, "requests: %s", rec.summary(0))
+		assert.Equal(t, wikitest.Admin, u.Name)
+		ex := rec.since(0)
+		var kinds []string
+		for _, e := range ex {
+			kinds = append(kinds, e.Method+" "+e.Action)
+		}
+		// token, login (WrongToken), token again, login (Success).
+		assert.Equal(t, []string{"GET query", "POST login", "GET query", "POST login"}, kinds)
+		require.Len(t, ex, 4)
+		assert.NotEqual(t, ex[1].Params.Get("lgtoken"), ex[3].Params.Get("lgtoken"), "the retry uses a fresh token")
+	}},
+	{"WrongToken twice fails after one retry", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		rec.setRewrite(corruptLoginToken(-1))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
+		assert.NotErrorIs(t, err, mwauth.ErrWrongCredentials)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Equal(t, "WrongToken", le.Result)
+		assert.Equal(t, 4, rec.count(), "exactly one retry: %s", rec.summary(0))
+	}},
+	{"anonymous assert=user fails typed", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}}, nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		var ae *mwauth.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, "assertuserfailed", ae.Code)
+		assert.Equal(t, 1, rec.count())
+	}},
+	{"a Client never given a user reads anonymously, without assert", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		var w whoami
+		require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, &w))
+		assert.True(t, w.Query.UserInfo.Anon)
+		assert.Empty(t, rec.since(0)[0].Params.Get("assert"))
+	}},
+	{"after a login every call asserts the user", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		n := rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, name)
+		ex := rec.since(n)
+		require.Len(t, ex, 1)
+		assert.Equal(t, "user", ex[0].Params.Get("assert"))
+	}},
+	{"assert=bot: an account without the bot right is not logged in again", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithAssert(mwauth.AssertBot))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		n := rec.count()
+		_, err = userInfo(ctx, c)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn, "Admin is a sysop without the bot right")
+		var ae *mwauth.APIError
+		require.ErrorAs(t, err, &ae)
+		assert.Equal(t, "assertbotfailed", ae.Code)
+		assert.Zero(t, rec.loginPosts(n), "no re-login for a missing bot right: %s", rec.summary(n))
+		// The session itself is fine: an explicit assert=user passes.
+		assert.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}}, nil))
+	}},
+	{"assert=bot passes for a bot", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithAssert(mwauth.AssertBot))
+		u, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, u.Name)
+		n := rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name)
+		ex := rec.since(n)
+		require.Len(t, ex, 1)
+		assert.Equal(t, "bot", ex[0].Params.Get("assert"))
+	}},
+	{"two logins in a row on one client", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		// MediaWiki answers Aborted (badsessionprovider) to a login sent over
+		// a bot-password session; the Client must start a fresh session.
+		n := rec.count()
+		u, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err, "the second login must not be Aborted")
+		assert.Equal(t, wikitest.BotUser, u.Name)
+		assert.Equal(t, 2, rec.count()-n, "the second login costs two requests too: %s", rec.summary(n))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name, "the session now belongs to the second account")
+		_, err = c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err, "and the same account again")
+	}},
+}

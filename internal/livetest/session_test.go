@@ -1,0 +1,358 @@
+package livetest_test
+
+// Conformance cases of saved sessions, Resume, automatic re-login and
+// logout: a Client meant to act as a user never runs anonymously.
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"os"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mwauth/mwauth"
+	"github.com/mwauth/mwauth/internal/wikitest"
+)
+
+// harmlessWrite is a POST that needs a CSRF token and changes nothing:
+// action=checktoken. Sent with PostWithToken it also carries the
+// Client's assert, so a lost session fails it as it fails an edit.
+func harmlessWrite() url.Values {
+	return url.Values{"action": {"checktoken"}, "type": {"csrf"}}
+}
+
+// loginWithFile logs a Client with the session file in as user.
+func loginWithFile(ctx context.Context, t *testing.T, tg target, file, user, pass string) {
+	t.Helper()
+	c, _ := tg.client(t, mwauth.WithSessionFile(file))
+	_, err := c.Login(ctx, user, pass)
+	require.NoError(t, err)
+	require.FileExists(t, file)
+}
+
+var sessionCases = []conformanceCase{
+	{"resume takes one request and fetches the CSRF token", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		fi, err := os.Stat(file)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+		// A second Client (a restarted bot) on the same file.
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Positive(t, u.ID)
+		assert.Equal(t, 1, rec.count(), "Resume takes one request: %s", rec.summary(0))
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+		ex := rec.since(1)
+		require.Len(t, ex, 1, "the write is one POST with the token Resume fetched: %s", rec.summary(0))
+		assert.Equal(t, http.MethodPost, ex[0].Method)
+		assert.Equal(t, "user", ex[0].Params.Get("assert"), "a resumed session is asserted")
+		assert.Zero(t, rec.loginPosts(0))
+	}},
+	{"a loaded session asserts its user from the first call", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, "user", rec.since(0)[0].Params.Get("assert"))
+	}},
+	{"an expired saved session without credentials is an error", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file))
+		u, err := c.Resume(ctx)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn, "never an anonymous user")
+		assert.Equal(t, mwauth.User{}, u)
+		assert.Equal(t, 1, rec.count())
+		// Nor does a call run anonymously.
+		n := rec.count()
+		err = c.PostWithToken(ctx, "", harmlessWrite(), nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		for _, e := range rec.since(n) {
+			if e.Method == http.MethodPost {
+				assert.Equal(t, "user", e.Params.Get("assert"), "every write asserts: %s", rec.summary(n))
+			}
+		}
+	}},
+	{"an expired saved session is logged in again with WithBotPassword", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 1, rec.loginPosts(0))
+		assert.Equal(t, 3, rec.count(), "userinfo, login token, login: %s", rec.summary(0))
+		// The new session went to the file: the next process resumes it.
+		c2, rec2 := tg.client(t, mwauth.WithSessionFile(file))
+		u, err = c2.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 1, rec2.count())
+	}},
+	{"Resume with WithBotPassword replaces another user's saved session", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name, "the configured user, not the file's")
+		assert.Equal(t, 1, rec.loginPosts(0))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, name, "the wiki agrees")
+		c2, _ := tg.client(t, mwauth.WithSessionFile(file))
+		u, err = c2.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name, "the file now holds the configured user's session")
+	}},
+	{"WithBotPassword alone: the first call logs in and asserts", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.BotUser, name)
+		ex := rec.since(0)
+		require.Len(t, ex, 3, "login token, login, the call: %s", rec.summary(0))
+		assert.Equal(t, "user", ex[2].Params.Get("assert"))
+	}},
+	{"logout: calls fail locally, the file stays removed, Resume logs in again", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		require.FileExists(t, file)
+		n := rec.count()
+		require.NoError(t, c.Logout(ctx))
+		assert.Equal(t, 2, rec.count()-n, "CSRF token + logout POST: %s", rec.summary(n))
+		assert.NoFileExists(t, file, "Logout removes the saved session")
+
+		n = rec.count()
+		err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		err = c.PostWithToken(ctx, "", harmlessWrite(), nil)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		assert.Equal(t, n, rec.count(), "no request and no login after Logout: %s", rec.summary(n))
+		assert.NoFileExists(t, file, "the file stays removed")
+
+		u, err := c.Resume(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, wikitest.Admin, u.Name)
+		assert.Equal(t, 2, rec.count()-n, "login token + login: %s", rec.summary(n))
+		assert.FileExists(t, file, "the new login is saved")
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+	}},
+	{"a lost session is logged in again once: Get", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		tg.expire(t)
+		n := rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "requests: %s", rec.summary(n))
+		assert.Equal(t, wikitest.Admin, name)
+		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
+		// The failed call, login token, login, the call again.
+		assert.Equal(t, 4, rec.count()-n, "requests: %s", rec.summary(n))
+	}},
+	{"a lost session is logged in again once: PostWithToken with a cached token", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
+		tg.expire(t)
+		n := rec.count()
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil), "requests: %s", rec.summary(n))
+		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
+		// The failed POST, login token, login, a new CSRF token, the POST again.
+		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
+	}},
+	{"a lost session is logged in again once: PostWithToken without a cached token", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		tg.expire(t)
+		n := rec.count()
+		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil), "requests: %s", rec.summary(n))
+		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login")
+		// The CSRF token (the anonymous +\ gives the loss away), login token,
+		// login, a new CSRF token, the POST.
+		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
+	}},
+	{"50 goroutines on a lost session: one re-login of 2 requests", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		tg.expire(t)
+		n := rec.count()
+		const workers = 50
+		errs := make([]error, workers)
+		names := make([]string, workers)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := 0; i < workers; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				<-start
+				names[i], errs[i] = userInfo(ctx, c)
+			}(i)
+		}
+		close(start)
+		wg.Wait()
+		for i := range errs {
+			assert.NoError(t, errs[i], "goroutine %d", i)
+			assert.Equal(t, wikitest.Admin, names[i], "goroutine %d", i)
+		}
+		assert.Equal(t, 1, rec.loginPosts(n), "exactly one re-login for all goroutines")
+		tokens := 0
+		for _, e := range rec.since(n) {
+			if e.Method == http.MethodGet && e.Params.Get("type") == "login" {
+				tokens++
+			}
+		}
+		assert.Equal(t, 1, tokens, "the re-login is a login token and a login POST")
+	}},
+	{"a failed re-login surfaces its cause, and the next call logs in", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
+		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
+		require.NoError(t, err)
+		// The wiki forgets the session, and the automatic re-login fails (its
+		// login token is corrupted, twice: WrongToken after the one retry).
+		tg.expire(t)
+		rec.setRewrite(corruptLoginToken(-1))
+		n := rec.count()
+		_, err = userInfo(ctx, c)
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn, "requests: %s", rec.summary(n))
+		assert.ErrorIs(t, err, mwauth.ErrLoginFailed)
+		rec.setRewrite(nil)
+		// WrongToken is not a refusal of the credentials: the next call tries
+		// again, and asserts its user.
+		n = rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "requests: %s", rec.summary(n))
+		assert.Equal(t, wikitest.Admin, name)
+		assert.Equal(t, 1, rec.loginPosts(n))
+		for _, e := range rec.since(n) {
+			if e.Params.Get("meta") == "userinfo" {
+				assert.Equal(t, "user", e.Params.Get("assert"))
+			}
+		}
+	}},
+	{"a throttled re-login is ErrThrottled with the wait, and the next call tries again", func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t)
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err)
+		// Wrong bot passwords from another client trip the throttle of the
+		// bot's user name.
+		other, _ := tg.client(t)
+		for i := 0; i < 11; i++ {
+			_, err := other.Login(ctx, wikitest.BotUserBot, "wrongbotpassword0123456789abcdef")
+			require.Error(t, err)
+			if errors.Is(err, mwauth.ErrThrottled) {
+				break
+			}
+		}
+		tg.expire(t)
+		n := rec.count()
+		_, err = userInfo(ctx, c)
+		require.ErrorIs(t, err, mwauth.ErrThrottled, "requests: %s", rec.summary(n))
+		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
+		var le *mwauth.LoginError
+		require.ErrorAs(t, err, &le)
+		assert.Positive(t, le.Wait, "the wiki's wait")
+		assert.Equal(t, 1, rec.loginPosts(n))
+
+		tg.reset(t) // the wait is over
+		n = rec.count()
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "a throttle does not stop re-login for good: %s", rec.summary(n))
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, 1, rec.loginPosts(n))
+	}},
+	{"assert=bot on a lost saved session: one probe, one re-login", func(t *testing.T, ctx context.Context, tg target) {
+		file := sessionFile(t)
+		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		tg.expire(t)
+		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithAssert(mwauth.AssertBot),
+			mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		name, err := userInfo(ctx, c)
+		require.NoError(t, err, "requests: %s", rec.summary(0))
+		assert.Equal(t, wikitest.BotUser, name)
+		assert.Equal(t, 1, rec.loginPosts(0), "one re-login")
+	}},
+	{"load: 1000 calls from 50 goroutines, sessions lost twice, two re-logins", func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
+		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
+		require.NoError(t, err)
+		const workers, perWorker = 50, 20
+		var done, failed atomic.Int64
+		// The sessions are lost after a third and after two thirds of the
+		// calls. Workers that get there first wait for the loss, so that the
+		// calls cannot all be over before it.
+		thresholds := [2]int64{workers * perWorker / 3, 2 * workers * perWorker / 3}
+		lost := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+		release := [2]func(){sync.OnceFunc(func() { close(lost[0]) }), sync.OnceFunc(func() { close(lost[1]) })}
+		expireAt := func(k, logins int) {
+			defer release[k]()
+			for done.Load() < thresholds[k] && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			for rec.of(http.MethodPost, "login") < logins && ctx.Err() == nil {
+				time.Sleep(5 * time.Millisecond)
+			}
+			if ctx.Err() == nil {
+				tg.expire(t)
+			}
+		}
+		expirer := make(chan struct{})
+		go func() {
+			defer close(expirer)
+			defer release[1]()
+			defer release[0]()
+			expireAt(0, 1)
+			expireAt(1, 2)
+		}()
+		var wg sync.WaitGroup
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				for i := 0; i < perWorker; i++ {
+					for k := range lost {
+						if done.Load() >= thresholds[k] {
+							<-lost[k]
+						}
+					}
+					var err error
+					if i%4 == 0 {
+						err = c.PostWithToken(ctx, "watch", url.Values{"action": {"checktoken"}, "type": {"watch"}}, nil)
+					} else {
+						_, err = userInfo(ctx, c)
+					}
+					if err != nil && failed.Add(1) <= 5 {
+						t.Errorf("worker %d call %d: %v", w, i, err)
+					}
+					done.Add(1)
+				}
+			}(w)
+		}
+		wg.Wait()
+		<-expirer
+		assert.Zero(t, failed.Load(), "failed calls")
+		assert.Equal(t, 3, rec.of(http.MethodPost, "login"), "one login plus exactly two re-logins")
+	}},
+}
