@@ -102,7 +102,6 @@ func TestErrorsCarryNoSecret(t *testing.T) {
 	assert.True(t, strings.HasPrefix(err.Error(), "mwauth: login: "), err.Error())
 }
 
-
 func TestStepErrAndLoginErrorStrings(t *testing.T) {
 	s := &Step{Status: StatusFail, MessageCode: "wrongpassword", Message: "Incorrect\x1b[31m password"}
 	err := s.Err()

@@ -99,7 +99,6 @@ func TestDefaultTimeoutIsSixtySeconds(t *testing.T) {
 	assert.Zero(t, tr.ResponseHeaderTimeout, "no shorter header timeout under the documented 60 s")
 }
 
-
 // jsonString quotes s as a JSON string.
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
