@@ -299,3 +299,10 @@ func (j *jar) changeCount() uint64 {
 	defer j.mu.Unlock()
 	return j.changes
 }
+
+const (
+	maxCookiesPerDomain = 50
+	maxCookieSize       = 4096
+	maxCookiePath       = 1024
+	maxJarSaved         = 640 << 10
+)

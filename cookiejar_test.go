@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -381,4 +382,247 @@ func TestJarKeepsClientSession(t *testing.T) {
 	for _, ck := range want {
 		assert.Equal(t, ck.Value, r.Cookies[ck.Name], "cookie %s", ck.Name)
 	}
+}
+
+// setHeaders sets cookies on j as an http.Client does: each line is parsed
+// as a Set-Cookie header of an answer from rawURL.
+func setHeaders(t testing.TB, j *jar, rawURL string, lines ...string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	resp := &http.Response{Header: http.Header{"Set-Cookie": lines}}
+	j.SetCookies(u, resp.Cookies())
+}
+
+// roundTrip saves j as the session file does (through JSON) and builds
+// the jar again.
+func roundTrip(t testing.TB, j *jar, now func() time.Time) *jar {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Cookies []*savedCookie `json:"cookies"`
+	}{j.snapshot()}, "", "  ")
+	require.NoError(t, err)
+	var back struct {
+		Cookies []*savedCookie `json:"cookies"`
+	}
+	require.NoError(t, json.Unmarshal(b, &back))
+	loaded, err := buildJar(back.Cookies, now)
+	require.NoError(t, err, "a saved jar must load again: %s", b)
+	return loaded
+}
+
+// TestJarRoundTripExact (issue 11, bug 6): after a save and a load the jar
+// sends exactly the same cookies, in the same order, to every URL.
+func TestJarRoundTripExact(t *testing.T) {
+	t.Parallel()
+	type set struct {
+		url   string
+		lines []string
+	}
+	tests := []struct {
+		name string
+		sets []set
+		urls []string
+		want map[string][]string // URL -> names sent, before and after
+	}{
+		{name: "trailing dot host, domain cookie",
+			sets: []set{{"https://wiki.example.org./w/api.php", []string{"d=1; Domain=example.org; Path=/", "h=2; Path=/"}}},
+			urls: []string{"https://wiki.example.org/w/api.php", "https://wiki.example.org./", "https://other.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/w/api.php": {"d", "h"}, "https://other.example.org/": {"d"}}},
+		{name: "IDN host, domain cookie",
+			sets: []set{{"https://wiki.bücher.example/w/api.php", []string{"d=1; Domain=xn--bcher-kva.example; Path=/", "h=2; Path=/"}}},
+			urls: []string{"https://wiki.bücher.example/w/api.php", "https://wiki.xn--bcher-kva.example/", "https://xn--bcher-kva.example/"},
+			want: map[string][]string{"https://wiki.bücher.example/w/api.php": {"d", "h"}, "https://xn--bcher-kva.example/": {"d"}}},
+		{name: "IDN host with capitals",
+			sets: []set{{"https://WIKI.Bücher.example/", []string{"h=2; Path=/"}}},
+			urls: []string{"https://wiki.bücher.example/"},
+			want: map[string][]string{"https://wiki.bücher.example/": {"h"}}},
+		{name: "IP host keeps only what the standard jar accepted",
+			sets: []set{{"http://127.0.0.1:8080/w/api.php", []string{"dot=1; Domain=.127.0.0.1; Path=/", "exact=2; Domain=127.0.0.1; Path=/",
+				"other=3; Domain=127.0.0.2; Path=/", "host=4; Path=/"}}},
+			urls: []string{"http://127.0.0.1:8080/w/api.php", "http://127.0.0.1/", "http://127.0.0.2/"},
+			want: map[string][]string{"http://127.0.0.1:8080/w/api.php": {"exact", "host"}, "http://127.0.0.1/": {"exact", "host"}}},
+		{name: "IPv6 host",
+			sets: []set{{"http://[::1]:8080/w/api.php", []string{"a=1; Path=/"}}},
+			urls: []string{"http://[::1]:8080/w/api.php", "http://[::1]:9/"},
+			want: map[string][]string{"http://[::1]:8080/w/api.php": {"a"}, "http://[::1]:9/": {"a"}}},
+		{name: "wss and ws origins are ignored as the standard jar ignores them",
+			sets: []set{{"wss://wiki.example.org/socket", []string{"w=1; Path=/"}}, {"ws://wiki.example.org/socket", []string{"v=1; Path=/"}}},
+			urls: []string{"https://wiki.example.org/", "http://wiki.example.org/"}},
+		{name: "invalid UTF-8 in the default path",
+			sets: []set{{"https://wiki.example.org/%FF%FE/w/api.php", []string{"p=1"}}},
+			urls: []string{"https://wiki.example.org/%FF%FE/w/api.php", "https://wiki.example.org/%EF%BF%BD%EF%BF%BD/w/api.php"},
+			want: map[string][]string{"https://wiki.example.org/%FF%FE/w/api.php": {"p"}}},
+		{name: "public suffix host may set a host cookie with its own domain",
+			sets: []set{{"https://github.io/", []string{"a=1; Domain=github.io; Path=/"}}},
+			urls: []string{"https://github.io/", "https://x.github.io/"},
+			want: map[string][]string{"https://github.io/": {"a"}}},
+		{name: "order: longer paths first, then creation",
+			sets: []set{{"https://wiki.example.org/w/api.php", []string{"z=1; Path=/", "y=2; Path=/w", "x=3; Path=/"}},
+				{"https://wiki.example.org/w/api.php", []string{"z=rotated; Path=/", "a=4; Path=/"}}},
+			urls: []string{"https://wiki.example.org/w/api.php"},
+			want: map[string][]string{"https://wiki.example.org/w/api.php": {"y", "z", "x", "a"}}},
+		{name: "quoted value",
+			sets: []set{{"https://wiki.example.org/", []string{`q="a b"; Path=/`}}},
+			urls: []string{"https://wiki.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/": {"q"}}},
+		{name: "secure cookie set over http",
+			sets: []set{{"http://wiki.example.org/", []string{"s=1; Secure; Path=/"}}},
+			urls: []string{"https://wiki.example.org/", "http://wiki.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/": {"s"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJar(time.Now)
+			for _, s := range tt.sets {
+				setHeaders(t, j, s.url, s.lines...)
+			}
+			loaded := roundTrip(t, j, time.Now)
+			for _, raw := range tt.urls {
+				u := mustParse(t, raw)
+				before := j.Cookies(u)
+				var names []string
+				for _, c := range before {
+					names = append(names, c.Name)
+				}
+				assert.Equal(t, tt.want[raw], names, "sent to %s before saving", raw)
+				assert.Equal(t, before, loaded.Cookies(u), "sent to %s after loading", raw)
+			}
+			assert.Len(t, loaded.snapshot(), len(j.snapshot()), "the saved record holds what the jar holds")
+		})
+	}
+}
+
+// TestJarRecordsOnlyAccepted: the saved record never holds a cookie the
+// standard jar refused, whatever the host.
+func TestJarRecordsOnlyAccepted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, url, line string
+	}{
+		{name: "IP host, leading dot domain", url: "http://127.0.0.1:8080/", line: "a=1; Domain=.127.0.0.1"},
+		{name: "IP host, other IP", url: "http://127.0.0.1:8080/", line: "a=1; Domain=10.0.0.1"},
+		{name: "IPv6 host, domain", url: "http://[::1]:8080/", line: "a=1; Domain=::1"},
+		{name: "non-ASCII domain attribute", url: "https://wiki.bücher.example/", line: "a=1; Domain=bücher.example"},
+		{name: "domain with trailing dot", url: "https://wiki.example.org/", line: "a=1; Domain=example.org."},
+		{name: "double leading dot", url: "https://wiki.example.org/", line: "a=1; Domain=..example.org"},
+		{name: "wss origin", url: "wss://wiki.example.org/", line: "a=1"},
+		{name: "ftp origin", url: "ftp://wiki.example.org/", line: "a=1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJar(time.Now)
+			setHeaders(t, j, tt.url, tt.line)
+			assert.Empty(t, j.snapshot())
+			assert.Zero(t, j.changeCount())
+		})
+	}
+}
+
+// TestJarLimits (issue 11, bug 5): the jar bounds what it keeps as
+// browsers do, and what it drops it no longer sends either.
+func TestJarLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("per domain", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		for i := 0; i < maxCookiesPerDomain+10; i++ {
+			setHeaders(t, j, "https://wiki.example.org/w/api.php", fmt.Sprintf("c%03d=v; Path=/", i))
+		}
+		// Another site's cookies are not evicted by this one's.
+		setHeaders(t, j, "https://other.example.com/", "keep=1; Path=/")
+		sent := cookieNames(j.Cookies(wikiURL))
+		require.Len(t, sent, maxCookiesPerDomain)
+		assert.Equal(t, "c010", sent[0], "the oldest cookies go first")
+		assert.Len(t, j.snapshot(), maxCookiesPerDomain+1)
+		assert.Len(t, j.Cookies(mustParse(t, "https://other.example.com/")), 1)
+		loaded := roundTrip(t, j, time.Now)
+		assert.Equal(t, j.Cookies(wikiURL), loaded.Cookies(wikiURL))
+	})
+	t.Run("recently set survives", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		setHeaders(t, j, "https://wiki.example.org/", "wiki_session=s; Path=/")
+		for i := 0; i < 2*maxCookiesPerDomain; i++ {
+			setHeaders(t, j, "https://wiki.example.org/", fmt.Sprintf("c%03d=v; Path=/", i))
+			setHeaders(t, j, "https://wiki.example.org/", "wiki_session=s; Path=/")
+		}
+		assert.Contains(t, cookieNames(j.Cookies(wikiURL)), "wiki_session")
+	})
+	t.Run("oversize cookie", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		setHeaders(t, j, "https://wiki.example.org/", "big="+strings.Repeat("a", maxCookieSize), "ok="+strings.Repeat("a", maxCookieSize-2))
+		assert.Equal(t, []string{"ok"}, cookieNames(j.Cookies(wikiURL)))
+		assert.Len(t, j.snapshot(), 1)
+	})
+	t.Run("total", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		for h := 0; h < 400; h++ {
+			for i := 0; i < 10; i++ {
+				setHeaders(t, j, fmt.Sprintf("https://h%03d.example.org/", h), fmt.Sprintf("c%d=%s; Path=/", i, strings.Repeat("x", 2000)))
+			}
+		}
+		b, err := json.Marshal(j.snapshot())
+		require.NoError(t, err)
+		assert.Less(t, len(b), maxJarSaved)
+		// Every cookie the record dropped is gone from the jar too.
+		n := 0
+		for h := 0; h < 400; h++ {
+			n += len(j.Cookies(mustParse(t, fmt.Sprintf("https://h%03d.example.org/", h))))
+		}
+		assert.Equal(t, len(j.snapshot()), n)
+		assert.Empty(t, j.Cookies(mustParse(t, "https://h000.example.org/")), "the least recently set go first")
+		assert.Len(t, j.Cookies(mustParse(t, "https://h399.example.org/")), 10)
+	})
+}
+
+// TestLargestJarFitsSessionFile (issue 11, bug 5): the largest jar the
+// limits allow, of the worst cookies for JSON (every byte escaped), saves
+// under maxSessionFile with room for the session file's own fields, so
+// that whatever is saved loads again.
+func TestLargestJarFitsSessionFile(t *testing.T) {
+	t.Parallel()
+	j := newJar(time.Now)
+	// '<' takes six bytes in JSON (\u003c); a path of invalid UTF-8 is
+	// stored in base64. Long host names make each entry bigger still.
+	value := strings.Repeat("<", maxCookieSize-len("c000"))
+	label := strings.Repeat("a", 60)
+	for h := 0; h < 200; h++ {
+		host := fmt.Sprintf("%s.%s.%s.h%03d.org", label, label, label, h)
+		u := &url.URL{Scheme: "https", Host: host, Path: "/" + strings.Repeat("<", maxCookiePath-2) + "/x"}
+		for i := 0; i < maxCookiesPerDomain; i++ {
+			j.SetCookies(u, []*http.Cookie{{Name: fmt.Sprintf("c%03d", i), Value: value, Domain: fmt.Sprintf("h%03d.org", h), Secure: true,
+				HttpOnly: true, SameSite: http.SameSiteStrictMode, Expires: time.Now().Add(24 * time.Hour)}})
+		}
+	}
+	snap := j.snapshot()
+	require.NotEmpty(t, snap)
+	// The session file as the lead's session.go writes it: indented, with
+	// metadata around the jar, nested a few levels deep.
+	type meta struct {
+		Version  int    `json:"version"`
+		Endpoint string `json:"endpoint"`
+		Kind     string `json:"kind"`
+		Username string `json:"username"`
+		UserID   int    `json:"userid"`
+		Saved    string `json:"saved"`
+		Jar      struct {
+			Version int `json:"version"`
+			Nested  struct {
+				Cookies []*savedCookie `json:"cookies"`
+			} `json:"nested"`
+		} `json:"jar"`
+	}
+	var m meta
+	m.Endpoint = "https://" + strings.Repeat("e", 2000) + ".example.org/w/api.php"
+	m.Username = strings.Repeat("U", 255)
+	m.Jar.Nested.Cookies = snap
+	b, err := json.MarshalIndent(m, "", "    ")
+	require.NoError(t, err)
+	assert.Less(t, len(b), maxSessionFile-64<<10, "the largest jar must leave room for the session metadata")
+	require.NoError(t, writeSessionFile(context.Background(), filepath.Join(t.TempDir(), "s.json"), b))
 }

@@ -129,3 +129,6 @@ func readPrivateFile(path string) ([]byte, error) {
 	}
 	return b, nil
 }
+
+// errSessionLocked: another process holds the session file's lock.
+var errSessionLocked = errors.New("locked by another process")
