@@ -19,15 +19,29 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// bigJarCookies is how many cookies bigJar sets: bigJarHosts sites with
+// as many as the jar keeps per domain.
+const (
+	bigJarHosts   = 20
+	bigJarCookies = bigJarHosts * maxCookiesPerDomain
+)
+
+// bigJarURL is the URL of the i-th site of bigJar.
+func bigJarURL(i int) *url.URL {
+	return &url.URL{Scheme: "http", Host: fmt.Sprintf("wiki%02d.example:8080", i), Path: "/api.php"}
+}
+
 // bigJar returns a jar whose saved form is large enough (about 300 KiB)
 // that a save takes a while, with cookie values that say which round
 // wrote them.
 func bigJar(round int) *jar {
 	j := newJar(time.Now)
-	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
 	val := fmt.Sprintf("round%08d", round)
-	for i := 0; i < 3000; i++ {
-		j.SetCookies(u, []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: val + "x" + strconv.Itoa(i), Path: "/"}})
+	pad := strings.Repeat("p", 200)
+	for h := 0; h < bigJarHosts; h++ {
+		for i := 0; i < maxCookiesPerDomain; i++ {
+			j.SetCookies(bigJarURL(h), []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: val + "x" + strconv.Itoa(i) + pad, Path: "/"}})
+		}
 	}
 	return j
 }
@@ -95,11 +109,12 @@ const saveLoopReady = "mwauth-save-loop: first save done"
 
 // jarRounds returns the rounds (see bigJar) that wrote the cookies of j.
 func jarRounds(j *jar) map[string]int {
-	u, _ := url.Parse("http://127.0.0.1:8080/api.php")
 	rounds := map[string]int{}
-	for _, c := range j.Cookies(u) {
-		r, _, _ := strings.Cut(c.Value, "x")
-		rounds[r]++
+	for h := 0; h < bigJarHosts; h++ {
+		for _, c := range j.Cookies(bigJarURL(h)) {
+			r, _, _ := strings.Cut(c.Value, "x")
+			rounds[r]++
+		}
 	}
 	return rounds
 }
@@ -144,7 +159,7 @@ func TestSessionFileSurvivesKill(t *testing.T) {
 
 		j, err := loadJarFile(path)
 		require.NoError(t, err, "kill %d left a file that does not load", i)
-		assert.Equal(t, 3000, jarLen(j), "kill %d left a partial jar", i)
+		assert.Equal(t, bigJarCookies, jarLen(j), "kill %d left a partial jar", i)
 		rounds := jarRounds(j)
 		assert.Len(t, rounds, 1, "kill %d left a jar mixed from several saves", i)
 		assert.NotContains(t, rounds, fmt.Sprintf("round%08d", 0), "kill %d: the child's saves never reached the file", i)
@@ -202,7 +217,7 @@ func TestSaveFailurePartWayKeepsOldFile(t *testing.T) {
 	assert.Equal(t, before, after)
 	j, err := loadJarFile(path)
 	require.NoError(t, err)
-	assert.Equal(t, 3000, jarLen(j))
+	assert.Equal(t, bigJarCookies, jarLen(j))
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	for _, e := range entries {

@@ -351,7 +351,7 @@ func TestSessionFileLifecycle(t *testing.T) {
 	assert.Equal(t, 1, sf.UserID)
 	names := map[string]string{}
 	for _, ck := range sf.Jar.Cookies {
-		names[ck.Name] = ck.Value
+		names[string(ck.Name)] = string(ck.Value)
 	}
 	assert.NotEmpty(t, names[cookieBPSession])
 	assert.Empty(t, strayFiles(t, dir, "session.json"))

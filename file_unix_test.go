@@ -210,6 +210,7 @@ func TestCheckSessionPath(t *testing.T) {
 		name    string
 		setup   func(t *testing.T, dir, path string)
 		wantErr bool
+		canSave bool // a save replaces the refused file
 		root    bool // needs root to set up
 	}{
 		{name: "no file yet", setup: func(*testing.T, string, string) {}},
@@ -226,14 +227,14 @@ func TestCheckSessionPath(t *testing.T) {
 		{name: "sticky world-writable directory", wantErr: true, setup: func(t *testing.T, dir, _ string) {
 			require.NoError(t, os.Chmod(dir, 0o777|fs.ModeSticky))
 		}},
-		{name: "file readable by others", wantErr: true, setup: func(t *testing.T, _, path string) {
+		{name: "file readable by others", wantErr: true, canSave: true, setup: func(t *testing.T, _, path string) {
 			require.NoError(t, os.WriteFile(path, nil, 0o600))
 			require.NoError(t, os.Chmod(path, 0o644))
 		}},
 		{name: "file is a directory", wantErr: true, setup: func(t *testing.T, _, path string) {
 			require.NoError(t, os.Mkdir(path, 0o700))
 		}},
-		{name: "file owned by another user", wantErr: true, root: true, setup: func(t *testing.T, _, path string) {
+		{name: "file owned by another user", wantErr: true, canSave: true, root: true, setup: func(t *testing.T, _, path string) {
 			require.NoError(t, os.WriteFile(path, nil, 0o600))
 			require.NoError(t, os.Chown(path, 65534, 65534))
 		}},
@@ -263,12 +264,20 @@ func TestCheckSessionPath(t *testing.T) {
 			}
 			assert.ErrorIs(t, err, ErrSessionFile)
 			assert.Equal(t, before, listDir(dir), "the check created something")
-			// Neither does reading or saving create anything beside a
-			// refused file.
+			// Neither does reading create anything beside a refused file
+			// (with no file, reading says so and creates nothing either).
 			_, err = readSessionFile(context.Background(), path)
 			assert.Error(t, err)
-			assert.Error(t, writeSessionFile(context.Background(), path, []byte("{}")))
-			assert.Equal(t, before, listDir(dir), "a refused file got a lock or temporary file beside it")
+			assert.Equal(t, before, listDir(dir), "a refused file got a lock file beside it")
+			err = writeSessionFile(context.Background(), path, []byte("{}"))
+			if !tt.canSave {
+				assert.ErrorIs(t, err, ErrSessionFile)
+				assert.Equal(t, before, listDir(dir), "a refused file got a lock or temporary file beside it")
+				return
+			}
+			// A save replaces the file with a private one of this user.
+			require.NoError(t, err)
+			assert.NoError(t, checkSessionPath(path))
 		})
 	}
 }
