@@ -38,12 +38,14 @@ const (
 	// maxCookieHost bounds the host name a cookie comes from.
 	maxCookieHost = 255
 	// maxJarSaved bounds the saved size of all cookies together, counted
-	// as entrySize does; the least recently set go first.
-	maxJarSaved = 640 << 10
-	// entryIndent is what indentation can add to a saved cookie in a
-	// session file written with json.MarshalIndent: a newline and up to
-	// 16 bytes of indent for each of its fields and braces.
-	entryIndent = 16 * 17
+	// as entrySize does; the least recently set go first. Half of
+	// maxSessionFile leaves the session file ample room for its own
+	// fields.
+	maxJarSaved = 512 << 10
+	// entryIndent is what json.MarshalIndent can add to a saved cookie:
+	// for each of at most 20 lines (its fields, braces and base64
+	// objects) a newline, up to 21 bytes of indent and ": ".
+	entryIndent = 20 * 24
 )
 
 // jar is the Client's [http.CookieJar]. It is built on
@@ -74,15 +76,21 @@ type jar struct {
 	now func() time.Time
 }
 
-// jarRecord is the standard jar and the record of what it holds.
+// jarRecord is the standard jar and the record of what it holds. Every
+// field that holds a cookie name or value is a pointer: fmt prints the
+// contents of a struct only at the top level, even for a wrong verb.
 type jarRecord struct {
 	std     *cookiejar.Jar
+	idx     *jarIndex
+	size    int    // sum of entry sizes
+	created uint64 // last creation stamp given out
+	used    uint64 // last use stamp given out
+	changes uint64
+}
+
+type jarIndex struct {
 	entries map[entryKey]*jarEntry
 	perKey  map[string]int // entries by jar key
-	size    int            // sum of entry sizes
-	created uint64         // last creation stamp given out
-	used    uint64         // last use stamp given out
-	changes uint64
 }
 
 // entryKey identifies a cookie as the standard jar does: by its jar key
@@ -189,7 +197,7 @@ func newJar(now func() time.Time) *jar {
 func newJarRecord() *jarRecord {
 	// cookiejar.New never fails with the options given here.
 	std, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
-	return &jarRecord{std: std, entries: make(map[entryKey]*jarEntry), perKey: make(map[string]int)}
+	return &jarRecord{std: std, idx: &jarIndex{entries: make(map[entryKey]*jarEntry), perKey: make(map[string]int)}}
 }
 
 // Cookies implements [http.CookieJar].
@@ -236,7 +244,7 @@ func (j *jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 			continue
 		}
 		key := entryKey{sub: sub, id: domain + ";" + path + ";" + c.Name}
-		old := r.entries[key]
+		old := r.idx.entries[key]
 		var expires time.Time
 		remove := false
 		switch {
@@ -287,8 +295,8 @@ func (j *jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 			r.changes++
 		}
 		e.size = entrySize(&e.c)
-		r.entries[key] = e
-		r.perKey[sub]++
+		r.idx.entries[key] = e
+		r.idx.perKey[sub]++
 		r.size += e.size
 		r.enforceLimits(sub, now)
 	}
@@ -297,18 +305,18 @@ func (j *jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 // enforceLimits evicts the least recently set cookies until the jar is
 // within its limits again; sub is the jar key that just grew.
 func (r *jarRecord) enforceLimits(sub string, now time.Time) {
-	for r.perKey[sub] > maxCookiesPerDomain {
+	for r.idx.perKey[sub] > maxCookiesPerDomain {
 		r.evict(r.leastRecent(func(k entryKey) bool { return k.sub == sub }))
 	}
-	if len(r.entries) <= maxCookies && r.size <= maxJarSaved {
+	if len(r.idx.entries) <= maxCookies && r.size <= maxJarSaved {
 		return
 	}
-	for k, e := range r.entries {
+	for k, e := range r.idx.entries {
 		if !e.c.live(now) {
 			r.evict(k)
 		}
 	}
-	for len(r.entries) > maxCookies || r.size > maxJarSaved {
+	for len(r.idx.entries) > maxCookies || r.size > maxJarSaved {
 		r.evict(r.leastRecent(func(entryKey) bool { return true }))
 	}
 }
@@ -316,7 +324,7 @@ func (r *jarRecord) enforceLimits(sub string, now time.Time) {
 func (r *jarRecord) leastRecent(match func(entryKey) bool) entryKey {
 	var best entryKey
 	var bestUsed uint64 = math.MaxUint64
-	for k, e := range r.entries {
+	for k, e := range r.idx.entries {
 		if e.used < bestUsed && match(k) {
 			best, bestUsed = k, e.used
 		}
@@ -326,7 +334,7 @@ func (r *jarRecord) leastRecent(match func(entryKey) bool) entryKey {
 
 // evict removes a recorded cookie from the standard jar and the record.
 func (r *jarRecord) evict(k entryKey) {
-	e, ok := r.entries[k]
+	e, ok := r.idx.entries[k]
 	if !ok {
 		return
 	}
@@ -338,10 +346,10 @@ func (r *jarRecord) evict(k entryKey) {
 
 // forget removes e from the record only.
 func (r *jarRecord) forget(k entryKey, e *jarEntry) {
-	delete(r.entries, k)
+	delete(r.idx.entries, k)
 	r.size -= e.size
-	if r.perKey[k.sub]--; r.perKey[k.sub] <= 0 {
-		delete(r.perKey, k.sub)
+	if r.idx.perKey[k.sub]--; r.idx.perKey[k.sub] <= 0 {
+		delete(r.idx.perKey, k.sub)
 	}
 }
 
@@ -378,8 +386,8 @@ func (j *jar) snapshot() []*savedCookie {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	now := j.now()
-	es := make([]*jarEntry, 0, len(j.rec.entries))
-	for _, e := range j.rec.entries {
+	es := make([]*jarEntry, 0, len(j.rec.idx.entries))
+	for _, e := range j.rec.idx.entries {
 		if e.c.live(now) {
 			es = append(es, e)
 		}
@@ -468,7 +476,7 @@ func (j *jar) clearFor(u *url.URL) {
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	for k, e := range j.rec.entries {
+	for k, e := range j.rec.idx.entries {
 		d := e.c.Domain
 		if d == "" {
 			if e.c.Host == host {

@@ -661,3 +661,42 @@ func TestLargestJarFitsSessionFile(t *testing.T) {
 	assert.Less(t, len(b), maxSessionFile-64<<10, "the largest jar must leave room for the session metadata")
 	require.NoError(t, writeSessionFile(context.Background(), filepath.Join(t.TempDir(), "s.json"), b))
 }
+
+// TestJarPrintsNoSecrets: the jar is reachable as an http.Client's Jar;
+// whatever verb prints it, no cookie name or value appears.
+func TestJarPrintsNoSecrets(t *testing.T) {
+	t.Parallel()
+	const value = "5ecre7c00k1eva1ue"
+	j := newJar(time.Now)
+	setHeaders(t, j, "https://wiki.example.org/", "wiki_session="+value+"; Path=/", "wikiToken="+value+"2; Max-Age=3600")
+	var cj http.CookieJar = j
+	var outputs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q", "%t"} {
+		outputs = append(outputs, fmt.Sprintf(verb, j), fmt.Sprintf(verb, cj), fmt.Sprintf(verb, []*jar{j}),
+			fmt.Sprintf(verb, struct{ J http.CookieJar }{j}), fmt.Sprintf(verb, &http.Client{Jar: j}))
+	}
+	for _, out := range outputs {
+		assert.NotContains(t, out, value)
+		assert.NotContains(t, out, "wiki_session")
+	}
+}
+
+// TestJarClearFor: clearFor forgets what the jar would send to one host,
+// domain cookies of its parent domains included, and nothing else.
+func TestJarClearFor(t *testing.T) {
+	t.Parallel()
+	j := newJar(time.Now)
+	setHeaders(t, j, "https://wiki.example.org./w/api.php", "host=1; Path=/", "scoped=1; Path=/w", "parent=1; Domain=example.org; Path=/")
+	setHeaders(t, j, "https://other.example.org/", "sibling=1; Path=/")
+	setHeaders(t, j, "https://en.wikipedia.org/", "enwiki=1; Path=/", "central=1; Domain=wikipedia.org; Path=/")
+	n := j.changeCount()
+	j.clearFor(mustParse(t, "https://WIKI.example.org:443/w/api.php"))
+	assert.Greater(t, j.changeCount(), n)
+	assert.Empty(t, j.Cookies(mustParse(t, "https://wiki.example.org/w/api.php")))
+	assert.Equal(t, []string{"sibling"}, cookieNames(j.Cookies(mustParse(t, "https://other.example.org/"))))
+	assert.Equal(t, []string{"central", "enwiki"}, cookieNames(j.Cookies(mustParse(t, "https://en.wikipedia.org/"))))
+	assert.Len(t, j.snapshot(), 3)
+	n = j.changeCount()
+	j.clearFor(mustParse(t, "https://wiki.example.org/"))
+	assert.Equal(t, n, j.changeCount(), "clearing nothing changes nothing")
+}

@@ -22,7 +22,7 @@ import (
 // bigJarCookies is how many cookies bigJar sets: bigJarHosts sites with
 // as many as the jar keeps per domain.
 const (
-	bigJarHosts   = 20
+	bigJarHosts   = 10
 	bigJarCookies = bigJarHosts * maxCookiesPerDomain
 )
 
@@ -37,7 +37,7 @@ func bigJarURL(i int) *url.URL {
 func bigJar(round int) *jar {
 	j := newJar(time.Now)
 	val := fmt.Sprintf("round%08d", round)
-	pad := strings.Repeat("p", 200)
+	pad := strings.Repeat("p", 400)
 	for h := 0; h < bigJarHosts; h++ {
 		for i := 0; i < maxCookiesPerDomain; i++ {
 			j.SetCookies(bigJarURL(h), []*http.Cookie{{Name: "c" + strconv.Itoa(i), Value: val + "x" + strconv.Itoa(i) + pad, Path: "/"}})

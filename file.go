@@ -23,6 +23,12 @@ const maxSessionFile = 1 << 20
 // writer still runs.
 const staleTempAge = time.Minute
 
+// sessionLoadWait is how long New waits for another process's save of
+// the session file (a lock held longer is an error matching
+// ErrSessionFile and errSessionLocked): a save takes milliseconds, a lock
+// held for seconds is a stopped process or a hung file system.
+const sessionLoadWait = 10 * time.Second
+
 // errSessionLocked: another process holds the session file's lock.
 var errSessionLocked = errors.New("locked by another process")
 
@@ -188,7 +194,7 @@ func removeSessionFile(ctx context.Context, path string) error {
 	if err := checkSessionDir(filepath.Dir(path)); err != nil {
 		return err
 	}
-	unlock, locked, err := lockSession(ctx, path, true)
+	unlock, _, err := lockSession(ctx, path, true)
 	if err != nil {
 		return err
 	}
@@ -198,13 +204,11 @@ func removeSessionFile(ctx context.Context, path string) error {
 	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fileErr("%w", err)
 	}
-	if locked {
-		// Removed while locked: a process that opened the old lock file
-		// and gets its lock after us sees that the path no longer names
-		// it, and starts again (lockSession).
-		if err := os.Remove(path + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fileErr("%w", err)
-		}
+	// Removed while locked: a process that opened the old lock file and
+	// gets its lock after us sees that the path no longer names it, and
+	// starts again (lockSession).
+	if err := os.Remove(path + ".lock"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fileErr("%w", err)
 	}
 	return nil
 }

@@ -367,7 +367,9 @@ func (c *Client) loadSessionFile() error {
 	if c.freshStart {
 		return nil
 	}
-	b, err := readSessionFile(context.Background(), c.sessionPath)
+	ctx, cancel := context.WithTimeout(context.Background(), sessionLoadWait)
+	defer cancel()
+	b, err := readSessionFile(ctx, c.sessionPath)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
