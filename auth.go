@@ -369,7 +369,7 @@ func newClient(endpoint string, opts []Option) (*Client, error) {
 	}
 	c.jar = newJar(o.now)
 	if o.sessionPath != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), sessionLoadWait)
 		defer cancel()
 		if err := c.load(ctx); err != nil {
 			return nil, err

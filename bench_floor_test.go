@@ -207,7 +207,7 @@ func BenchmarkFloorLoadSession(b *testing.B) {
 			}
 			jar, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 			for _, sc := range f.Cookies {
-				jar.SetCookies(u, []*http.Cookie{{Name: sc.Name, Value: sc.Value, Path: sc.Path}})
+				jar.SetCookies(u, []*http.Cookie{{Name: string(sc.Name), Value: string(sc.Value), Path: string(sc.Path)}})
 			}
 		}
 	})

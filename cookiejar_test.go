@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -84,7 +85,7 @@ func savedNames(t *testing.T, j *jar) []string {
 	t.Helper()
 	names := []string{}
 	for _, c := range j.snapshot() {
-		names = append(names, c.Name)
+		names = append(names, string(c.Name))
 	}
 	sort.Strings(names)
 	return names
@@ -275,8 +276,18 @@ func TestLoadJarErrors(t *testing.T) {
 		{name: "ftp url", input: cookie(`"url":"ftp://wiki.example.org/","name":"s","value":"v","path":"/"`), wantErr: true},
 		{name: "url without host", input: cookie(`"url":"https:///","name":"s","value":"v","path":"/"`), wantErr: true},
 		{name: "empty name", input: cookie(`"url":"https://wiki.example.org/","name":"","value":"v","path":"/"`), wantErr: true},
-		{name: "semicolon in value", input: cookie(`"url":"https://wiki.example.org/","name":"s","value":"v; Domain=evil.org","path":"/"`), wantErr: true},
-		{name: "control character in name", input: cookie(`"url":"https://wiki.example.org/","name":"s\n","value":"v","path":"/"`), wantErr: true},
+		{name: "relative path", input: cookie(`"url":"https://wiki.example.org/","name":"s","value":"v","path":"w"`), wantErr: true},
+		{name: "domain of another host", input: cookie(`"host":"wiki.example.org","name":"s","value":"v","domain":"example.com","path":"/"`), wantErr: true},
+		{name: "host not canonical", input: cookie(`"host":"Wiki.Example.org.","name":"s","value":"v","path":"/"`), wantErr: true},
+		{name: "bad samesite", input: cookie(`"host":"wiki.example.org","name":"s","value":"v","path":"/","samesite":"sometimes"`), wantErr: true},
+		{name: "bad base64", input: cookie(`"host":"wiki.example.org","name":"s","value":{"base64":"!!"},"path":"/"`), wantErr: true},
+		{name: "oversize", input: cookie(`"host":"wiki.example.org","name":"s","value":"` + strings.Repeat("v", maxCookieSize) + `","path":"/"`), wantErr: true},
+		// Values a server cannot send but a program can set are kept byte
+		// for byte; net/http drops the invalid bytes when it sends them.
+		{name: "semicolon in value", input: cookie(`"host":"wiki.example.org","name":"s","value":"v; Domain=evil.org","path":"/"`)},
+		{name: "control character in name", input: cookie(`"host":"wiki.example.org","name":"s\n","value":"v","path":"/"`)},
+		{name: "v0.1 origin url", input: cookie(`"url":"http://127.0.0.1:8080/","name":"s","value":"v","path":"/"`)},
+		{name: "bytes path", input: cookie(`"host":"wiki.example.org","name":"s","value":"v","path":{"base64":"L/8="}`)},
 		{name: "bad expiry", input: cookie(`"url":"https://wiki.example.org/","name":"s","value":"v","path":"/","expires":"soon"`), wantErr: true},
 		{name: "trailing garbage", input: `{"version":1,"cookies":[]}garbage`, wantErr: true},
 		{name: "two documents", input: `{"version":1,"cookies":[]}{"version":1,"cookies":[]}`, wantErr: true},
@@ -363,6 +374,22 @@ func TestJarGolden(t *testing.T) {
 	assert.Equal(t, string(want), string(saveJar(t, loaded)))
 }
 
+// TestJarLoadsV01: a jar saved by mwauth v0.1 (cookies with an origin
+// URL, sorted by name) loads, with the same cookies.
+func TestJarLoadsV01(t *testing.T) {
+	t.Parallel()
+	clock := newTestClock()
+	old, err := os.ReadFile(filepath.Join("testdata", "jar_golden_v01.json"))
+	require.NoError(t, err)
+	loaded, err := loadJar(old, clock.Now)
+	require.NoError(t, err)
+	want := goldenJar(clock.Now)
+	assert.ElementsMatch(t, savedNames(t, want), savedNames(t, loaded))
+	for _, raw := range []string{"https://wiki.example.org/w/api.php", "https://wiki.example.org/", "https://de.example.org/"} {
+		assert.ElementsMatch(t, want.Cookies(mustParse(t, raw)), loaded.Cookies(mustParse(t, raw)), raw)
+	}
+}
+
 // TestJarKeepsClientSession: the jar of a logged-in Client, saved and
 // loaded into a new Client, carries the session.
 func TestJarKeepsClientSession(t *testing.T) {
@@ -381,4 +408,295 @@ func TestJarKeepsClientSession(t *testing.T) {
 	for _, ck := range want {
 		assert.Equal(t, ck.Value, r.Cookies[ck.Name], "cookie %s", ck.Name)
 	}
+}
+
+// setHeaders sets cookies on j as an http.Client does: each line is parsed
+// as a Set-Cookie header of an answer from rawURL.
+func setHeaders(t testing.TB, j *jar, rawURL string, lines ...string) {
+	t.Helper()
+	u, err := url.Parse(rawURL)
+	require.NoError(t, err)
+	resp := &http.Response{Header: http.Header{"Set-Cookie": lines}}
+	j.SetCookies(u, resp.Cookies())
+}
+
+// roundTrip saves j as the session file does (through JSON) and builds
+// the jar again.
+func roundTrip(t testing.TB, j *jar, now func() time.Time) *jar {
+	t.Helper()
+	b, err := json.MarshalIndent(struct {
+		Cookies []*savedCookie `json:"cookies"`
+	}{j.snapshot()}, "", "  ")
+	require.NoError(t, err)
+	var back struct {
+		Cookies []*savedCookie `json:"cookies"`
+	}
+	require.NoError(t, json.Unmarshal(b, &back))
+	loaded, err := buildJar(back.Cookies, now)
+	require.NoError(t, err, "a saved jar must load again: %s", b)
+	return loaded
+}
+
+// TestJarRoundTripExact (issue 11, bug 6): after a save and a load the jar
+// sends exactly the same cookies, in the same order, to every URL.
+func TestJarRoundTripExact(t *testing.T) {
+	t.Parallel()
+	type set struct {
+		url   string
+		lines []string
+	}
+	tests := []struct {
+		name string
+		sets []set
+		urls []string
+		want map[string][]string // URL -> names sent, before and after
+	}{
+		{name: "trailing dot host, domain cookie",
+			sets: []set{{"https://wiki.example.org./w/api.php", []string{"d=1; Domain=example.org; Path=/", "h=2; Path=/"}}},
+			urls: []string{"https://wiki.example.org/w/api.php", "https://wiki.example.org./", "https://other.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/w/api.php": {"d", "h"}, "https://wiki.example.org./": {"d", "h"},
+				"https://other.example.org/": {"d"}}},
+		{name: "IDN host, domain cookie",
+			sets: []set{{"https://wiki.bücher.example/w/api.php", []string{"d=1; Domain=xn--bcher-kva.example; Path=/", "h=2; Path=/"}}},
+			urls: []string{"https://wiki.bücher.example/w/api.php", "https://wiki.xn--bcher-kva.example/", "https://xn--bcher-kva.example/"},
+			want: map[string][]string{"https://wiki.bücher.example/w/api.php": {"d", "h"}, "https://wiki.xn--bcher-kva.example/": {"d", "h"},
+				"https://xn--bcher-kva.example/": {"d"}}},
+		{name: "IDN host with capitals",
+			sets: []set{{"https://WIKI.Bücher.example/", []string{"h=2; Path=/"}}},
+			urls: []string{"https://wiki.bücher.example/"},
+			want: map[string][]string{"https://wiki.bücher.example/": {"h"}}},
+		{name: "IP host keeps only what the standard jar accepted",
+			sets: []set{{"http://127.0.0.1:8080/w/api.php", []string{"dot=1; Domain=.127.0.0.1; Path=/", "exact=2; Domain=127.0.0.1; Path=/",
+				"other=3; Domain=127.0.0.2; Path=/", "host=4; Path=/"}}},
+			urls: []string{"http://127.0.0.1:8080/w/api.php", "http://127.0.0.1/", "http://127.0.0.2/"},
+			want: map[string][]string{"http://127.0.0.1:8080/w/api.php": {"exact", "host"}, "http://127.0.0.1/": {"exact", "host"}}},
+		{name: "IPv6 host",
+			sets: []set{{"http://[::1]:8080/w/api.php", []string{"a=1; Path=/"}}},
+			urls: []string{"http://[::1]:8080/w/api.php", "http://[::1]:9/"},
+			want: map[string][]string{"http://[::1]:8080/w/api.php": {"a"}, "http://[::1]:9/": {"a"}}},
+		{name: "wss and ws origins are ignored as the standard jar ignores them",
+			sets: []set{{"wss://wiki.example.org/socket", []string{"w=1; Path=/"}}, {"ws://wiki.example.org/socket", []string{"v=1; Path=/"}}},
+			urls: []string{"https://wiki.example.org/", "http://wiki.example.org/"}},
+		{name: "invalid UTF-8 in the default path",
+			sets: []set{{"https://wiki.example.org/%FF%FE/w/api.php", []string{"p=1"}}},
+			urls: []string{"https://wiki.example.org/%FF%FE/w/api.php", "https://wiki.example.org/%EF%BF%BD%EF%BF%BD/w/api.php"},
+			want: map[string][]string{"https://wiki.example.org/%FF%FE/w/api.php": {"p"}}},
+		{name: "public suffix host may set a host cookie with its own domain",
+			sets: []set{{"https://github.io/", []string{"a=1; Domain=github.io; Path=/"}}},
+			urls: []string{"https://github.io/", "https://x.github.io/"},
+			want: map[string][]string{"https://github.io/": {"a"}}},
+		{name: "order: longer paths first, then creation",
+			sets: []set{{"https://wiki.example.org/w/api.php", []string{"z=1; Path=/", "y=2; Path=/w", "x=3; Path=/"}},
+				{"https://wiki.example.org/w/api.php", []string{"z=rotated; Path=/", "a=4; Path=/"}}},
+			urls: []string{"https://wiki.example.org/w/api.php"},
+			want: map[string][]string{"https://wiki.example.org/w/api.php": {"y", "z", "x", "a"}}},
+		{name: "quoted value",
+			sets: []set{{"https://wiki.example.org/", []string{`q="a b"; Path=/`}}},
+			urls: []string{"https://wiki.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/": {"q"}}},
+		{name: "secure cookie set over http",
+			sets: []set{{"http://wiki.example.org/", []string{"s=1; Secure; Path=/"}}},
+			urls: []string{"https://wiki.example.org/", "http://wiki.example.org/"},
+			want: map[string][]string{"https://wiki.example.org/": {"s"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJar(time.Now)
+			for _, s := range tt.sets {
+				setHeaders(t, j, s.url, s.lines...)
+			}
+			loaded := roundTrip(t, j, time.Now)
+			for _, raw := range tt.urls {
+				u := mustParse(t, raw)
+				before := j.Cookies(u)
+				var names []string
+				for _, c := range before {
+					names = append(names, c.Name)
+				}
+				assert.Equal(t, tt.want[raw], names, "sent to %s before saving", raw)
+				assert.Equal(t, before, loaded.Cookies(u), "sent to %s after loading", raw)
+			}
+			assert.Len(t, loaded.snapshot(), len(j.snapshot()), "the saved record holds what the jar holds")
+		})
+	}
+}
+
+// TestJarRecordsOnlyAccepted: the saved record never holds a cookie the
+// standard jar refused, whatever the host.
+func TestJarRecordsOnlyAccepted(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, url string
+		cookie    *http.Cookie
+	}{
+		{name: "IP host, leading dot domain", url: "http://127.0.0.1:8080/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: ".127.0.0.1"}},
+		{name: "IP host, other IP", url: "http://127.0.0.1:8080/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "10.0.0.1"}},
+		{name: "IPv6 host, other IP", url: "http://[::1]:8080/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "::2"}},
+		{name: "IP host, parent domain", url: "http://10.0.0.1/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "0.0.1"}},
+		{name: "non-ASCII domain attribute", url: "https://wiki.bücher.example/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "bücher.example"}},
+		{name: "domain with trailing dot", url: "https://wiki.example.org/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "example.org."}},
+		{name: "double leading dot", url: "https://wiki.example.org/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "..example.org"}},
+		{name: "public suffix", url: "https://wiki.example.org/", cookie: &http.Cookie{Name: "a", Value: "1", Domain: "org"}},
+		{name: "empty name", url: "https://wiki.example.org/", cookie: &http.Cookie{Value: "1"}},
+		{name: "wss origin", url: "wss://wiki.example.org/", cookie: &http.Cookie{Name: "a", Value: "1"}},
+		{name: "ftp origin", url: "ftp://wiki.example.org/", cookie: &http.Cookie{Name: "a", Value: "1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := newJar(time.Now)
+			u := mustParse(t, tt.url)
+			j.SetCookies(u, []*http.Cookie{tt.cookie})
+			assert.Empty(t, j.snapshot())
+			assert.Zero(t, j.changeCount())
+			u.Scheme = "https"
+			assert.Empty(t, j.Cookies(u), "the standard jar refused it too")
+		})
+	}
+}
+
+// TestJarLimits (issue 11, bug 5): the jar bounds what it keeps as
+// browsers do, and what it drops it no longer sends either.
+func TestJarLimits(t *testing.T) {
+	t.Parallel()
+	t.Run("per domain", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		for i := 0; i < maxCookiesPerDomain+10; i++ {
+			setHeaders(t, j, "https://wiki.example.org/w/api.php", fmt.Sprintf("c%03d=v; Path=/", i))
+		}
+		// Another site's cookies are not evicted by this one's.
+		setHeaders(t, j, "https://other.example.com/", "keep=1; Path=/")
+		sent := cookieNames(j.Cookies(wikiURL))
+		require.Len(t, sent, maxCookiesPerDomain)
+		assert.Equal(t, "c010", sent[0], "the oldest cookies go first")
+		assert.Len(t, j.snapshot(), maxCookiesPerDomain+1)
+		assert.Len(t, j.Cookies(mustParse(t, "https://other.example.com/")), 1)
+		loaded := roundTrip(t, j, time.Now)
+		assert.Equal(t, j.Cookies(wikiURL), loaded.Cookies(wikiURL))
+	})
+	t.Run("recently set survives", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		setHeaders(t, j, "https://wiki.example.org/", "wiki_session=s; Path=/")
+		for i := 0; i < 2*maxCookiesPerDomain; i++ {
+			setHeaders(t, j, "https://wiki.example.org/", fmt.Sprintf("c%03d=v; Path=/", i))
+			setHeaders(t, j, "https://wiki.example.org/", "wiki_session=s; Path=/")
+		}
+		assert.Contains(t, cookieNames(j.Cookies(wikiURL)), "wiki_session")
+	})
+	t.Run("oversize cookie", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		setHeaders(t, j, "https://wiki.example.org/", "big="+strings.Repeat("a", maxCookieSize), "ok="+strings.Repeat("a", maxCookieSize-2))
+		assert.Equal(t, []string{"ok"}, cookieNames(j.Cookies(wikiURL)))
+		assert.Len(t, j.snapshot(), 1)
+	})
+	t.Run("total", func(t *testing.T) {
+		t.Parallel()
+		j := newJar(time.Now)
+		for h := 0; h < 400; h++ {
+			for i := 0; i < 10; i++ {
+				setHeaders(t, j, fmt.Sprintf("https://h%03d.example.org/", h), fmt.Sprintf("c%d=%s; Path=/", i, strings.Repeat("x", 2000)))
+			}
+		}
+		b, err := json.Marshal(j.snapshot())
+		require.NoError(t, err)
+		assert.Less(t, len(b), maxJarSaved)
+		// Every cookie the record dropped is gone from the jar too.
+		n := 0
+		for h := 0; h < 400; h++ {
+			n += len(j.Cookies(mustParse(t, fmt.Sprintf("https://h%03d.example.org/", h))))
+		}
+		assert.Equal(t, len(j.snapshot()), n)
+		assert.Empty(t, j.Cookies(mustParse(t, "https://h000.example.org/")), "the least recently set go first")
+		assert.Len(t, j.Cookies(mustParse(t, "https://h399.example.org/")), 10)
+	})
+}
+
+// TestLargestJarFitsSessionFile (issue 11, bug 5): the largest jar the
+// limits allow, of the worst cookies for JSON (every byte escaped), saves
+// under maxSessionFile with room for the session file's own fields, so
+// that whatever is saved loads again.
+func TestLargestJarFitsSessionFile(t *testing.T) {
+	t.Parallel()
+	j := newJar(time.Now)
+	// '<' takes six bytes in JSON (\u003c); a path of invalid UTF-8 is
+	// stored in base64. Long host names make each entry bigger still.
+	value := strings.Repeat("<", maxCookieSize-len("c000"))
+	label := strings.Repeat("a", 60)
+	for h := 0; h < 200; h++ {
+		host := fmt.Sprintf("%s.%s.%s.h%03d.org", label, label, label, h)
+		u := &url.URL{Scheme: "https", Host: host, Path: "/" + strings.Repeat("<", maxCookiePath-2) + "/x"}
+		for i := 0; i < maxCookiesPerDomain; i++ {
+			j.SetCookies(u, []*http.Cookie{{Name: fmt.Sprintf("c%03d", i), Value: value, Domain: fmt.Sprintf("h%03d.org", h), Secure: true,
+				HttpOnly: true, SameSite: http.SameSiteStrictMode, Expires: time.Now().Add(24 * time.Hour)}})
+		}
+	}
+	snap := j.snapshot()
+	require.NotEmpty(t, snap)
+	// The session file as the lead's session.go writes it: indented, with
+	// metadata around the jar, nested a few levels deep.
+	type meta struct {
+		Version  int    `json:"version"`
+		Endpoint string `json:"endpoint"`
+		Kind     string `json:"kind"`
+		Username string `json:"username"`
+		UserID   int    `json:"userid"`
+		Saved    string `json:"saved"`
+		Jar      struct {
+			Version int `json:"version"`
+			Nested  struct {
+				Cookies []*savedCookie `json:"cookies"`
+			} `json:"nested"`
+		} `json:"jar"`
+	}
+	var m meta
+	m.Endpoint = "https://" + strings.Repeat("e", 2000) + ".example.org/w/api.php"
+	m.Username = strings.Repeat("U", 255)
+	m.Jar.Nested.Cookies = snap
+	b, err := json.MarshalIndent(m, "", "    ")
+	require.NoError(t, err)
+	assert.Less(t, len(b), maxSessionFile-64<<10, "the largest jar must leave room for the session metadata")
+	require.NoError(t, writeSessionFile(context.Background(), filepath.Join(t.TempDir(), "s.json"), b))
+}
+
+// TestJarPrintsNoSecrets: the jar is reachable as an http.Client's Jar;
+// whatever verb prints it, no cookie name or value appears.
+func TestJarPrintsNoSecrets(t *testing.T) {
+	t.Parallel()
+	const value = "5ecre7c00k1eva1ue"
+	j := newJar(time.Now)
+	setHeaders(t, j, "https://wiki.example.org/", "wiki_session="+value+"; Path=/", "wikiToken="+value+"2; Max-Age=3600")
+	var cj http.CookieJar = j
+	var outputs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q", "%t"} {
+		outputs = append(outputs, fmt.Sprintf(verb, j), fmt.Sprintf(verb, cj), fmt.Sprintf(verb, []*jar{j}),
+			fmt.Sprintf(verb, struct{ J http.CookieJar }{j}), fmt.Sprintf(verb, &http.Client{Jar: j}))
+	}
+	for _, out := range outputs {
+		assert.NotContains(t, out, value)
+		assert.NotContains(t, out, "wiki_session")
+	}
+}
+
+// TestJarClearFor: clearFor forgets what the jar would send to one host,
+// domain cookies of its parent domains included, and nothing else.
+func TestJarClearFor(t *testing.T) {
+	t.Parallel()
+	j := newJar(time.Now)
+	setHeaders(t, j, "https://wiki.example.org./w/api.php", "host=1; Path=/", "scoped=1; Path=/w", "parent=1; Domain=example.org; Path=/")
+	setHeaders(t, j, "https://other.example.org/", "sibling=1; Path=/")
+	setHeaders(t, j, "https://en.wikipedia.org/", "enwiki=1; Path=/", "central=1; Domain=wikipedia.org; Path=/")
+	n := j.changeCount()
+	j.clearFor(mustParse(t, "https://WIKI.example.org:443/w/api.php"))
+	assert.Greater(t, j.changeCount(), n)
+	assert.Empty(t, j.Cookies(mustParse(t, "https://wiki.example.org/w/api.php")))
+	assert.Equal(t, []string{"sibling"}, cookieNames(j.Cookies(mustParse(t, "https://other.example.org/"))))
+	assert.Equal(t, []string{"central", "enwiki"}, cookieNames(j.Cookies(mustParse(t, "https://en.wikipedia.org/"))))
+	assert.Len(t, j.snapshot(), 3)
+	n = j.changeCount()
+	j.clearFor(mustParse(t, "https://wiki.example.org/"))
+	assert.Equal(t, n, j.changeCount(), "clearing nothing changes nothing")
 }

@@ -61,7 +61,7 @@ func strayFiles(t *testing.T, dir, base string) []string {
 	require.NoError(t, err)
 	var out []string
 	for _, e := range entries {
-		if e.Name() != base && e.Name() != base+".lock" {
+		if base == "" || e.Name() != base && e.Name() != base+".lock" {
 			out = append(out, e.Name())
 		}
 	}
@@ -351,7 +351,7 @@ func TestSessionFileLifecycle(t *testing.T) {
 	assert.Equal(t, 1, sf.UserID)
 	names := map[string]string{}
 	for _, ck := range sf.Jar.Cookies {
-		names[ck.Name] = ck.Value
+		names[string(ck.Name)] = string(ck.Value)
 	}
 	assert.NotEmpty(t, names[cookieBPSession])
 	assert.Empty(t, strayFiles(t, dir, "session.json"))
@@ -416,4 +416,80 @@ func TestSessionFilePathIsAbsolute(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, filepath.IsAbs(c.sessionPath))
 	assert.True(t, strings.HasSuffix(c.sessionPath, filepath.Join("relative", "session.json")))
+}
+
+// TestWriteSessionFileRefusesOversize (issue 11, bug 5): a save never
+// writes what a load would refuse.
+func TestWriteSessionFileRefusesOversize(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	require.NoError(t, writeSessionFile(context.Background(), path, []byte(`{"old":true}`)))
+	err := writeSessionFile(context.Background(), path, make([]byte, maxSessionFile+1))
+	assert.ErrorIs(t, err, ErrSessionFile)
+	b, err := readSessionFile(context.Background(), path)
+	require.NoError(t, err)
+	assert.Equal(t, `{"old":true}`, string(b), "the old file is kept")
+	// Exactly the limit is fine.
+	require.NoError(t, writeSessionFile(context.Background(), path, make([]byte, maxSessionFile)))
+	b, err = readSessionFile(context.Background(), path)
+	require.NoError(t, err)
+	assert.Len(t, b, maxSessionFile)
+}
+
+// TestSessionFileErrorsAreTyped: every failure but a missing file matches
+// ErrSessionFile, and a missing file matches fs.ErrNotExist only.
+func TestSessionFileErrorsAreTyped(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	_, err := readSessionFile(ctx, filepath.Join(dir, "missing.json"))
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.NotErrorIs(t, err, ErrSessionFile)
+	_, err = os.Stat(filepath.Join(dir, "missing.json.lock"))
+	assert.ErrorIs(t, err, fs.ErrNotExist, "a missing file creates no lock")
+
+	_, err = readSessionFile(ctx, dir)
+	assert.ErrorIs(t, err, ErrSessionFile, "a directory is not a session file")
+
+	err = writeSessionFile(ctx, filepath.Join(dir, "no", "such", "dir.json"), []byte("{}"))
+	assert.ErrorIs(t, err, ErrSessionFile)
+	assert.NoError(t, removeSessionFile(ctx, filepath.Join(dir, "missing.json")), "removing nothing is fine")
+	assert.NoError(t, removeSessionFile(ctx, filepath.Join(dir, "no", "such", "dir.json")))
+	assert.Empty(t, strayFiles(t, dir, ""), "nothing was created")
+}
+
+// TestRemoveSessionFile: the file and its lock go; other files stay.
+func TestRemoveSessionFile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	require.NoError(t, writeSessionFile(ctx, path, []byte("{}")))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "other.json"), nil, 0o600))
+	require.NoError(t, removeSessionFile(ctx, path))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "other.json", entries[0].Name())
+}
+
+// TestSaveRemovesStaleTemporaryFiles (issue 11, hardening): a save killed
+// after creating its temporary file left the whole session in it; the
+// next save removes it.
+func TestSaveRemovesStaleTemporaryFiles(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "session.json")
+	for _, stale := range []string{".session.json.tmp123456", ".session.json.tmp0123456789abcdef"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, stale), []byte("old session"), 0o600))
+	}
+	// Not ours: another file's temporary file and a look-alike.
+	keep := []string{".other.json.tmp42", "session.json.tmp42"}
+	for _, k := range keep {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, k), nil, 0o600))
+	}
+	require.NoError(t, writeSessionFile(ctx, path, []byte("{}")))
+	assert.ElementsMatch(t, keep, strayFiles(t, dir, "session.json"))
 }
