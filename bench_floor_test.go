@@ -220,3 +220,67 @@ func BenchmarkFloorLoadSession(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFloorResume measures a process start on a saved session
+// against a real wiki (MWAUTH_TEST_WIKI): New with the session file and
+// Resume (one GET of userinfo and a CSRF token), against the same by hand:
+// read the file, fill a cookie jar, send the same GET, decode it.
+func BenchmarkFloorResume(b *testing.B) {
+	api := os.Getenv("MWAUTH_TEST_WIKI")
+	if api == "" {
+		b.Skip("MWAUTH_TEST_WIKI is not set")
+	}
+	ctx := context.Background()
+	dir := b.TempDir()
+	_ = os.Chmod(dir, 0o700)
+	path := filepath.Join(dir, "s.json")
+	c, err := New(api, WithUserAgent(testUA), WithSessionFile(path))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := c.Login(ctx, "BotUser@localbot", "botuserbotpassword0123456789abcd"); err != nil {
+		b.Fatal(err)
+	}
+	u, _ := url.Parse(api)
+	b.Run("by hand", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var f sessionFile
+			if err := json.Unmarshal(data, &f); err != nil {
+				b.Fatal(err)
+			}
+			fc := newFloorClient(api)
+			for _, sc := range f.Cookies {
+				fc.hc.Jar.SetCookies(u, []*http.Cookie{{Name: string(sc.Name), Value: string(sc.Value), Path: string(sc.Path)}})
+			}
+			var out struct {
+				Query struct {
+					UserInfo struct {
+						ID int `json:"id"`
+					} `json:"userinfo"`
+					Tokens map[string]string `json:"tokens"`
+				} `json:"query"`
+			}
+			p := url.Values{"action": {"query"}, "meta": {"userinfo|tokens"}, "type": {"csrf"}}
+			if err := fc.do(ctx, http.MethodGet, p, &out); err != nil || out.Query.UserInfo.ID == 0 {
+				b.Fatal(err, out)
+			}
+		}
+	})
+	b.Run("mwauth", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			c, err := New(api, WithUserAgent(testUA), WithSessionFile(path))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.Resume(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
