@@ -3,6 +3,7 @@ package mwauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -492,4 +493,49 @@ func TestSaveRemovesStaleTemporaryFiles(t *testing.T) {
 	}
 	require.NoError(t, writeSessionFile(ctx, path, []byte("{}")))
 	assert.ElementsMatch(t, keep, strayFiles(t, dir, "session.json"))
+}
+
+// TestSessionFileConcurrentRemove: saves, loads and removals of one file
+// from many goroutines (each with its own lock descriptor, as separate
+// processes have) never see half a file, and a removal that unlinks the
+// lock file never lets two writers in at once.
+func TestSessionFileConcurrentRemove(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "session.json")
+	ctx := ctxTimeout(t, 60*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				var err error
+				switch g % 3 {
+				case 0:
+					err = writeSessionFile(ctx, path, []byte(fmt.Sprintf(`{"writer":%d,"i":%d,"pad":%q}`, g, i, strings.Repeat("x", 4096))))
+				case 1:
+					var b []byte
+					b, err = readSessionFile(ctx, path)
+					if errors.Is(err, fs.ErrNotExist) {
+						err = nil
+					} else if err == nil && !json.Valid(b) {
+						err = fmt.Errorf("read half a file: %d bytes", len(b))
+					}
+				case 2:
+					err = removeSessionFile(ctx, path)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Empty(t, strayFiles(t, filepath.Dir(path), "session.json"), "no temporary file is left")
 }
