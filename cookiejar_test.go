@@ -626,7 +626,7 @@ func TestLargestJarFitsSessionFile(t *testing.T) {
 	// stored in base64. Long host names make each entry bigger still.
 	value := strings.Repeat("<", maxCookieSize-len("c000"))
 	label := strings.Repeat("a", 60)
-	for h := 0; h < 200; h++ {
+	for h := 0; h < 40; h++ {
 		host := fmt.Sprintf("%s.%s.%s.h%03d.org", label, label, label, h)
 		u := &url.URL{Scheme: "https", Host: host, Path: "/" + strings.Repeat("<", maxCookiePath-2) + "/x"}
 		for i := 0; i < maxCookiesPerDomain; i++ {
