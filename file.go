@@ -93,6 +93,10 @@ func readSessionFile(ctx context.Context, path string) ([]byte, error) {
 // readOpened reads the file at path, checking the file it opened.
 func readOpened(path string) ([]byte, fs.FileInfo, error) {
 	f, err := openForRead(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		// Removed (by a logout) since the caller looked.
+		return nil, nil, err
+	}
 	if err != nil {
 		return nil, nil, fileErr("%w", err)
 	}

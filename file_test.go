@@ -3,10 +3,10 @@ package mwauth
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -178,246 +178,6 @@ func TestLoadJarFileErrors(t *testing.T) {
 	assert.ErrorIs(t, err, ErrSessionFile)
 }
 
-// sessionFileJSON builds a session file as WithSessionFile writes it.
-func sessionFileJSON(t *testing.T, endpoint, kind string, mutate func(m map[string]any)) []byte {
-	t.Helper()
-	u := mustParse(t, endpoint)
-	m := map[string]any{
-		"version": 1, "endpoint": endpoint, "kind": kind, "username": "Admin", "userid": 1,
-		"saved": "2026-11-22T05:00:00Z",
-		"jar": map[string]any{"version": 1, "cookies": []map[string]any{
-			{"url": u.Scheme + "://" + u.Host + "/", "name": cookieBPSession, "value": "5e55i0nfr0mf11e", "path": "/", "httponly": true},
-		}},
-	}
-	if mutate != nil {
-		mutate(m)
-	}
-	b, err := json.Marshal(m)
-	require.NoError(t, err)
-	return b
-}
-
-func TestWithSessionFileRefusesBadFiles(t *testing.T) {
-	t.Parallel()
-	skipIfNoUnixModes(t)
-	const ep = "http://127.0.0.1:8080/w/api.php"
-	tests := []struct {
-		name  string
-		write func(t *testing.T, path string)
-	}{
-		{name: "corrupt", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, []byte("\x00\x01 not json"), 0o600))
-		}},
-		{name: "truncated", write: func(t *testing.T, path string) {
-			b := sessionFileJSON(t, ep, "login", nil)
-			require.NoError(t, os.WriteFile(path, b[:len(b)/2], 0o600))
-		}},
-		{name: "empty", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, nil, 0o600))
-		}},
-		{name: "another endpoint", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, "http://127.0.0.1:9090/w/api.php", "login", nil), 0o600))
-		}},
-		{name: "readable by others", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", nil), 0o600))
-			require.NoError(t, os.Chmod(path, 0o644))
-		}},
-		{name: "unknown version", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) { m["version"] = 2 }), 0o600))
-		}},
-		{name: "unknown jar version", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) {
-				m["jar"] = map[string]any{"version": 7, "cookies": []any{}}
-			}), 0o600))
-		}},
-		{name: "unknown kind", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "oauth", nil), 0o600))
-		}},
-		{name: "malformed cookie", write: func(t *testing.T, path string) {
-			require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", func(m map[string]any) {
-				m["jar"] = map[string]any{"version": 1, "cookies": []any{map[string]any{"url": "ftp://x/", "name": "a", "value": "b"}}}
-			}), 0o600))
-		}},
-		{name: "a directory", write: func(t *testing.T, path string) {
-			require.NoError(t, os.Mkdir(path, 0o700))
-		}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			path := filepath.Join(t.TempDir(), "session.json")
-			tt.write(t, path)
-
-			c, err := New(ep, WithSessionFile(path))
-			assert.ErrorIs(t, err, ErrSessionFile)
-			assert.Nil(t, c)
-
-			if tt.name == "a directory" {
-				return
-			}
-			c, err = New(ep, WithSessionFile(path), WithFreshSession())
-			require.NoError(t, err, "WithFreshSession ignores the file")
-			assert.Zero(t, jarLen(c.jar))
-			assert.Equal(t, sessionNone, c.state().kind)
-		})
-	}
-}
-
-func TestWithSessionFileLoads(t *testing.T) {
-	t.Parallel()
-	f := newFake(t)
-	path := filepath.Join(t.TempDir(), "session.json")
-	require.NoError(t, os.WriteFile(path, sessionFileJSON(t, f.endpoint(), "login", nil), 0o600))
-	c, err := New(f.endpoint(), WithSessionFile(path))
-	require.NoError(t, err)
-	st := c.state()
-	assert.Equal(t, sessionLogin, st.kind)
-	assert.Equal(t, "Admin", st.username)
-	assert.Equal(t, 1, st.userID)
-
-	f.on("query", f.fx("edit_success.json"))
-	_, err = c.Get(ctxTimeout(t, 10*time.Second), url.Values{"action": {"query"}, "meta": {"siteinfo"}})
-	require.NoError(t, err)
-	r := f.last(t)
-	assert.Equal(t, "5e55i0nfr0mf11e", r.Cookies[cookieBPSession], "the saved session is sent")
-	assert.Equal(t, "user", r.param("assert"), "a loaded login session asserts")
-}
-
-func TestWithSessionFileMissingIsFine(t *testing.T) {
-	t.Parallel()
-	path := filepath.Join(t.TempDir(), "new", "..", "session.json")
-	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile(path))
-	require.NoError(t, err)
-	assert.Zero(t, jarLen(c.jar))
-	_, err = os.Stat(path)
-	assert.ErrorIs(t, err, fs.ErrNotExist, "New alone writes nothing")
-}
-
-func TestWithSessionFileAndWithJarExclusive(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		name   string
-		exists bool
-	}{
-		{name: "file exists", exists: true},
-		// The outcome must not depend on whether an earlier run created
-		// the file: a program that starts once must start again.
-		{name: "file missing"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			const ep = "https://wiki.example.org/w/api.php"
-			path := filepath.Join(t.TempDir(), "session.json")
-			if tt.exists {
-				require.NoError(t, os.WriteFile(path, sessionFileJSON(t, ep, "login", nil), 0o600))
-			}
-			_, err := New(ep, WithJar(newJar(time.Now)), WithSessionFile(path))
-			assert.Error(t, err)
-		})
-	}
-}
-
-// TestSessionFileLifecycle: the file is written (0600, no password) after
-// a login, follows cookie changes, is reloaded by the next process and is
-// removed by Logout.
-func TestSessionFileLifecycle(t *testing.T) {
-	t.Parallel()
-	f := newFake(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "session.json")
-	ctx := ctxTimeout(t, 10*time.Second)
-
-	c, err := New(f.endpoint(), WithSessionFile(path))
-	require.NoError(t, err)
-	f.on("login", f.loginOK())
-	_, err = c.Login(ctx, testBotUser, testBotPassword)
-	require.NoError(t, err)
-
-	b, err := os.ReadFile(path)
-	require.NoError(t, err, "the session is saved after login")
-	if !permissiveFS() {
-		fi, err := os.Stat(path)
-		require.NoError(t, err)
-		assert.Equal(t, fs.FileMode(0o600), fi.Mode().Perm())
-	}
-	assert.NotContains(t, string(b), testBotPassword, "the file never holds the password")
-	var sf sessionFile
-	require.NoError(t, json.Unmarshal(b, &sf))
-	assert.Equal(t, sessionVersion, sf.Version)
-	assert.Equal(t, f.endpoint(), sf.Endpoint)
-	assert.Equal(t, "login", sf.Kind)
-	assert.Equal(t, "Admin", sf.Username)
-	assert.Equal(t, 1, sf.UserID)
-	names := map[string]string{}
-	for _, ck := range sf.Jar.Cookies {
-		names[string(ck.Name)] = string(ck.Value)
-	}
-	assert.NotEmpty(t, names[cookieBPSession])
-	assert.Empty(t, strayFiles(t, dir, "session.json"))
-
-	// A cookie the wiki rotates is saved too.
-	f.on("query", f.fx("edit_success.json").setting(cookieToken))
-	_, err = c.Get(ctx, url.Values{"action": {"query"}, "meta": {"siteinfo"}})
-	require.NoError(t, err)
-	b, err = os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Contains(t, string(b), cookieToken)
-
-	// The next process resumes from the file.
-	c2, err := New(f.endpoint(), WithSessionFile(path))
-	require.NoError(t, err)
-	assert.Equal(t, sessionLogin, c2.state().kind)
-	assert.Equal(t, jarLen(c.jar), jarLen(c2.jar))
-
-	require.NoError(t, c2.Logout(ctx))
-	_, err = os.Stat(path)
-	assert.ErrorIs(t, err, fs.ErrNotExist, "Logout removes the session file")
-	assert.Empty(t, strayFiles(t, dir, "session.json"))
-}
-
-func TestSessionFileClientLogin(t *testing.T) {
-	t.Parallel()
-	f := newFake(t)
-	path := filepath.Join(t.TempDir(), "session.json")
-	ctx := ctxTimeout(t, 10*time.Second)
-	c, err := New(f.endpoint(), WithSessionFile(path))
-	require.NoError(t, err)
-	f.on("clientlogin", f.fx("clientlogin_ui_oathtoken.json"), f.passOK())
-	_, err = c.ClientLogin(ctx, passwordLogin())
-	require.NoError(t, err)
-	step, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": testOTP})
-	require.NoError(t, err)
-	require.Equal(t, StatusPass, step.Status)
-
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
-	for _, secret := range []string{testUserPassword, testOTP} {
-		assert.NotContains(t, string(b), secret)
-	}
-	var sf sessionFile
-	require.NoError(t, json.Unmarshal(b, &sf))
-	assert.Equal(t, "clientlogin", sf.Kind)
-	assert.Equal(t, "Alice", sf.Username)
-
-	// A process that resumes it cannot log in again by itself.
-	c2, err := New(f.endpoint(), WithSessionFile(path), WithBotPassword(testBotUser, testBotPassword))
-	require.NoError(t, err)
-	assert.Equal(t, sessionClientLogin, c2.state().kind)
-	f.on("edit", f.fx("error_assertuserfailed.json"))
-	_, err = c2.PostWithToken(ctx, TokenCSRF, editParams())
-	assert.ErrorIs(t, err, ErrLoginRequired)
-	assert.Empty(t, f.posts("login"))
-}
-
-func TestSessionFilePathIsAbsolute(t *testing.T) {
-	t.Parallel()
-	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile("relative/session.json"))
-	require.NoError(t, err)
-	assert.True(t, filepath.IsAbs(c.sessionPath))
-	assert.True(t, strings.HasSuffix(c.sessionPath, filepath.Join("relative", "session.json")))
-}
-
 // TestWriteSessionFileRefusesOversize (issue 11, bug 5): a save never
 // writes what a load would refuse.
 func TestWriteSessionFileRefusesOversize(t *testing.T) {
@@ -492,4 +252,49 @@ func TestSaveRemovesStaleTemporaryFiles(t *testing.T) {
 	}
 	require.NoError(t, writeSessionFile(ctx, path, []byte("{}")))
 	assert.ElementsMatch(t, keep, strayFiles(t, dir, "session.json"))
+}
+
+// TestSessionFileConcurrentRemove: saves, loads and removals of one file
+// from many goroutines (each with its own lock descriptor, as separate
+// processes have) never see half a file, and a removal that unlinks the
+// lock file never lets two writers in at once.
+func TestSessionFileConcurrentRemove(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "session.json")
+	ctx := ctxTimeout(t, 60*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 30; i++ {
+				var err error
+				switch g % 3 {
+				case 0:
+					err = writeSessionFile(ctx, path, []byte(fmt.Sprintf(`{"writer":%d,"i":%d,"pad":%q}`, g, i, strings.Repeat("x", 4096))))
+				case 1:
+					var b []byte
+					b, err = readSessionFile(ctx, path)
+					if errors.Is(err, fs.ErrNotExist) {
+						err = nil
+					} else if err == nil && !json.Valid(b) {
+						err = fmt.Errorf("read half a file: %d bytes", len(b))
+					}
+				case 2:
+					err = removeSessionFile(ctx, path)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		assert.NoError(t, err)
+	}
+	assert.Empty(t, strayFiles(t, filepath.Dir(path), "session.json"), "no temporary file is left")
 }
