@@ -18,7 +18,6 @@ import (
 	"github.com/mwauth/mwauth"
 )
 
-
 // exchange is one HTTP request seen by a recorder. Params may hold
 // passwords and tokens: never log them.
 type exchange struct {
