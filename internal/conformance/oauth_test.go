@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// One case per point of ../../../shared/protocol-oauth.md that a wiki can
+// One case per observed behaviour of the real Extension:OAuth (REL1_39) that a wiki can
 // show over HTTP. They run against the fakes, and against a real OAuth wiki
 // only when one is configured (see the package doc): the project's test
 // wikis have no Extension:OAuth.

@@ -12,13 +12,14 @@ import (
 )
 
 // One case per difference between MediaWiki 1.39 and 1.43 that
-// ../../../shared/transcripts-143/README.md lists; each checks the answer
+// the MediaWiki 1.43 transcripts' README lists; each checks the answer
 // of the target's own version.
 
 func TestVersionDifferences(t *testing.T) {
 	tests := []struct {
-		name string
-		run  func(t *testing.T, tg target)
+		name     string
+		fakeOnly bool
+		run      func(t *testing.T, tg target)
 	}{
 		{name: "siteinfo generator names the version", run: func(t *testing.T, tg target) {
 			m, _ := newClient(t, tg.api).get(vals("action", "query", "meta", "siteinfo"))
@@ -100,10 +101,9 @@ func TestVersionDifferences(t *testing.T) {
 			}
 			assert.Contains(t, msg, "[https://freeotp.github.io/ FreeOTP]", "1.43's prompt has wikitext links")
 		}},
-		{name: "4 OATHAuth throttle text (fake only: ten bad codes lock the real account for a minute)", run: func(t *testing.T, tg target) {
-			if tg.fake == nil {
-				t.Skip("would throttle TwoFAUser on the shared real wiki")
-			}
+		{name: "4 OATHAuth throttle text", fakeOnly: true, run: func(t *testing.T, tg target) {
+			// Fake only: ten bad codes lock TwoFAUser on the real wiki for a
+			// minute, which would break the other suites.
 			tg = fakeTarget(t, tg.version) // a fake of its own: the throttle lasts a minute
 			c := newClient(t, tg.api)
 			m, _ := c.post(vals("action", "clientlogin", "username", twoFAUser, "password", twoFAPass,
@@ -144,6 +144,9 @@ func TestVersionDifferences(t *testing.T) {
 	}
 	forEachTarget(t, func(t *testing.T, tg target) {
 		for _, tt := range tests {
+			if tt.fakeOnly && tg.fake == nil {
+				continue // not a check of the real wiki: no subtest at all
+			}
 			t.Run(tt.name, func(t *testing.T) { tt.run(t, tg) })
 		}
 	})
