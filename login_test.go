@@ -518,3 +518,15 @@ func TestFlowLockHonoursContext(t *testing.T) {
 	cancel()
 	<-loginDone
 }
+
+// TestLoginRefusesControlCharacters: a user name with CR/LF or another
+// control character is refused before any request.
+func TestLoginRefusesControlCharacters(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"Admin\r\n@localbot", "Admin\x00@localbot", "Admin\u0085@localbot", ""} {
+		c, f := setup(t)
+		_, err := c.Login(ctxTimeout(t, 10*time.Second), name, testBotPassword)
+		assert.ErrorIs(t, err, ErrInvalidArgument, "%q", name)
+		assert.Empty(t, f.all(), "refused before any request")
+	}
+}
