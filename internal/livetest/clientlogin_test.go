@@ -82,7 +82,7 @@ func startRedirect(ctx context.Context, t *testing.T, api string, c *mwauth.Clie
 }
 
 var clientLoginCases = []conformanceCase{
-	{"clientlogin PASS takes 2 requests, then calls assert the user", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin PASS takes 2 requests, then calls assert the user", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step, err := c.ClientLogin(ctx, alice())
 		require.NoError(t, err)
@@ -98,7 +98,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, wikitest.Alice, name)
 		assert.Equal(t, "user", rec.since(2)[0].Params.Get("assert"))
 	}},
-	{"clientlogin FAIL wrongpassword leaves an anonymous client", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin FAIL wrongpassword leaves an anonymous client", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
 		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
@@ -118,7 +118,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, &w))
 		assert.True(t, w.Query.UserInfo.Anon)
 	}},
-	{"two-factor clientlogin takes 3 requests", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two-factor clientlogin takes 3 requests", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		// AuthManagerInfo fetches the login token with the form.
 		form, err := c.AuthManagerInfo(ctx, "")
@@ -144,7 +144,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.TwoFAUser, name)
 	}},
-	{"two-factor RunClientLogin from an empty request takes 3 requests", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two-factor RunClientLogin from an empty request takes 3 requests", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var asked []string
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{}, func(_ context.Context, s *mwauth.Step) (map[string]string, error) {
@@ -160,7 +160,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, []string{"mwauth-login-form", "oathauth-auth-ui"}, asked)
 		assert.Equal(t, 3, rec.count(), "requests: %s", rec.summary(0))
 	}},
-	{"wrong two-factor code gives UI again", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "wrong two-factor code gives UI again", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t) // the badoath rate limit
 		c, _ := tg.client(t)
 		startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
@@ -174,7 +174,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, mwauth.StatusPass, step.Status)
 	}},
-	{"continue without a flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "continue without a flow", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": "123456"})
 		require.NoError(t, err)
@@ -184,7 +184,7 @@ var clientLoginCases = []conformanceCase{
 		assert.NotErrorIs(t, step.Err(), mwauth.ErrWrongCredentials)
 		assert.Equal(t, 2, rec.count(), "login token + logincontinue: %s", rec.summary(0))
 	}},
-	{"session lost in the middle of a flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "session lost in the middle of a flow", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
 		tg.expire(t)
@@ -198,7 +198,7 @@ var clientLoginCases = []conformanceCase{
 		step = startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
 		assert.Equal(t, "oathauth-auth-ui", step.MessageCode, "starting again works")
 	}},
-	{"message formats", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "message formats", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		for _, mf := range []mwauth.MessageFormat{"", mwauth.FormatWikitext, mwauth.FormatHTML, mwauth.FormatRaw} {
 			c, rec := tg.client(t)
@@ -224,7 +224,7 @@ var clientLoginCases = []conformanceCase{
 			assert.NotEmpty(t, f.Label)
 		}
 	}},
-	{"clientlogin over a bot-password session", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin over a bot-password session", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -237,7 +237,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Alice, name)
 	}},
-	{"authmanagerinfo gives the form and the login token in one request", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "authmanagerinfo gives the form and the login token in one request", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
 		form, err := c.AuthManagerInfo(ctx, "")
@@ -293,7 +293,7 @@ var clientLoginCases = []conformanceCase{
 			assert.Equal(t, id.Value, form.Answer(nil)["captchaId"], "Answer sends the captcha id back")
 		}
 	}},
-	{"captcha after bad logins, answered through the driver", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "captcha after bad logins, answered through the driver", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		for i := 0; i < 3; i++ {
 			c, _ := tg.client(t)
@@ -328,7 +328,7 @@ var clientLoginCases = []conformanceCase{
 		assert.NotEmpty(t, last.Params.Get("captchaId"), "the hidden captchaId is sent back")
 		assert.Equal(t, wikitest.CaptchaAnswer, last.Params.Get("captchaWord"))
 	}},
-	{"login throttle, with the wiki's wait", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "login throttle, with the wiki's wait", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, _ := tg.client(t)
 		var throttled *mwauth.Step
@@ -362,7 +362,7 @@ var clientLoginCases = []conformanceCase{
 		require.ErrorAs(t, err, &le)
 		assert.Positive(t, le.Wait, "action=login always gives the wait")
 	}},
-	{"redirect flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "redirect flow", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step := startRedirect(ctx, t, tg.api, c)
 		target, err := url.Parse(step.RedirectTarget)
@@ -391,7 +391,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Alice, name)
 	}},
-	{"restart without a linked account, then a password login", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "restart without a linked account, then a password login", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		startRedirect(ctx, t, tg.api, c)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"fakessocode": "nouser"})
@@ -415,7 +415,7 @@ var clientLoginCases = []conformanceCase{
 		require.NotEmpty(t, ex)
 		assert.Empty(t, ex[len(ex)-1].Params.Get("loginpreservestate"))
 	}},
-	{"the redirect provider refuses", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "the redirect provider refuses", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
 		startRedirect(ctx, t, tg.api, c)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"fakessocode": "refused-by-idp"})
@@ -430,7 +430,7 @@ var clientLoginCases = []conformanceCase{
 		require.Equal(t, mwauth.StatusFail, step.Status)
 		assert.Equal(t, "authmanager-authn-not-in-progress", step.MessageCode)
 	}},
-	{"RunClientLogin through a redirect", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "RunClientLogin through a redirect", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var seen []mwauth.Status
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -447,7 +447,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, []mwauth.Status{mwauth.StatusRedirect}, seen)
 		assert.Equal(t, 3, rec.count(), "authmanagerinfo+token, clientlogin, logincontinue: %s", rec.summary(0))
 	}},
-	{"RunClientLogin through a redirect and a restart", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "RunClientLogin through a redirect and a restart", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var seen []mwauth.Status
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -467,7 +467,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, wikitest.Alice, step.User.Name)
 		assert.Equal(t, []mwauth.Status{mwauth.StatusRedirect, mwauth.StatusRestart}, seen)
 	}},
-	{"a responder error stops RunClientLogin", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a responder error stops RunClientLogin", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
 		stop := errors.New("user cancelled")
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -477,7 +477,7 @@ var clientLoginCases = []conformanceCase{
 		require.NotNil(t, step)
 		assert.Equal(t, mwauth.StatusRedirect, step.Status)
 	}},
-	{"a clientlogin session cannot be logged in again unattended", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a clientlogin session cannot be logged in again unattended", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		step, err := c.ClientLogin(ctx, alice())
 		require.NoError(t, err)

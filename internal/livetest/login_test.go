@@ -37,7 +37,7 @@ func corruptLoginToken(only int) func(n int, form url.Values) {
 }
 
 var loginCases = []conformanceCase{
-	{"bot password login takes 2 requests, a CSRF token 1 more", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "bot password login takes 2 requests, a CSRF token 1 more", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		u, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -62,7 +62,7 @@ var loginCases = []conformanceCase{
 		assert.Equal(t, 5, rec.count(), "the CSRF token is cached")
 		assert.Equal(t, "user", rec.since(4)[0].Params.Get("assert"))
 	}},
-	{"wrong bot password", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "wrong bot password", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
 		// A well-formed bot password (^[0-9a-w]{32,}$) that is wrong.
@@ -77,7 +77,7 @@ var loginCases = []conformanceCase{
 		assert.NotContains(t, err.Error(), "wrongbotpassword", "the password never appears in an error")
 		assert.Equal(t, 2, rec.count(), "a failed login is not retried: %s", rec.summary(0))
 	}},
-	{"malformed bot password is tried as a main password", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "malformed bot password is tried as a main password", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
 		// Uppercase letters: not a bot password to MediaWiki, which tries a
@@ -90,7 +90,7 @@ var loginCases = []conformanceCase{
 		assert.Equal(t, "Failed", le.Result)
 		assert.Equal(t, 2, rec.count())
 	}},
-	{"main-account action=login still works", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "main-account action=login still works", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		u, err := c.Login(ctx, wikitest.Alice, wikitest.AlicePass)
 		require.NoError(t, err)
@@ -101,7 +101,7 @@ var loginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Alice, name)
 	}},
-	{"two-factor account through action=login is aborted; its bot password is not", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two-factor account through action=login is aborted; its bot password is not", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		_, err := c.Login(ctx, wikitest.TwoFAUser, wikitest.TwoFAPass)
 		assert.ErrorIs(t, err, mwauth.ErrInteractionRequired)
@@ -115,7 +115,7 @@ var loginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.TwoFAUser, u.Name)
 	}},
-	{"WrongToken is retried once with a fresh token", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "WrongToken is retried once with a fresh token", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		rec.setRewrite(corruptLoginToken(0))
 		u, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
@@ -131,7 +131,7 @@ var loginCases = []conformanceCase{
 		require.Len(t, ex, 4)
 		assert.NotEqual(t, ex[1].Params.Get("lgtoken"), ex[3].Params.Get("lgtoken"), "the retry uses a fresh token")
 	}},
-	{"WrongToken twice fails after one retry", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "WrongToken twice fails after one retry", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		rec.setRewrite(corruptLoginToken(-1))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
@@ -142,7 +142,7 @@ var loginCases = []conformanceCase{
 		assert.Equal(t, "WrongToken", le.Result)
 		assert.Equal(t, 4, rec.count(), "exactly one retry: %s", rec.summary(0))
 	}},
-	{"anonymous assert=user fails typed", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "anonymous assert=user fails typed", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		err := c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}}, nil)
 		assert.ErrorIs(t, err, mwauth.ErrNotLoggedIn)
@@ -151,14 +151,14 @@ var loginCases = []conformanceCase{
 		assert.Equal(t, "assertuserfailed", ae.Code)
 		assert.Equal(t, 1, rec.count())
 	}},
-	{"a Client never given a user reads anonymously, without assert", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a Client never given a user reads anonymously, without assert", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var w whoami
 		require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, &w))
 		assert.True(t, w.Query.UserInfo.Anon)
 		assert.Empty(t, rec.since(0)[0].Params.Get("assert"))
 	}},
-	{"after a login every call asserts the user", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "after a login every call asserts the user", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -170,7 +170,7 @@ var loginCases = []conformanceCase{
 		require.Len(t, ex, 1)
 		assert.Equal(t, "user", ex[0].Params.Get("assert"))
 	}},
-	{"assert=bot: an account without the bot right is not logged in again", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "assert=bot: an account without the bot right is not logged in again", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithAssert(mwauth.AssertBot))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -184,7 +184,7 @@ var loginCases = []conformanceCase{
 		// The session itself is fine: an explicit assert=user passes.
 		assert.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}}, nil))
 	}},
-	{"assert=bot passes for a bot", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "assert=bot passes for a bot", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithAssert(mwauth.AssertBot))
 		u, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		require.NoError(t, err)
@@ -197,7 +197,7 @@ var loginCases = []conformanceCase{
 		require.Len(t, ex, 1)
 		assert.Equal(t, "bot", ex[0].Params.Get("assert"))
 	}},
-	{"two logins in a row on one client", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two logins in a row on one client", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)

@@ -38,7 +38,7 @@ func loginWithFile(ctx context.Context, t *testing.T, tg target, file, user, pas
 }
 
 var sessionCases = []conformanceCase{
-	{"resume takes one request and fetches the CSRF token", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "resume takes one request and fetches the CSRF token", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
 		fi, err := os.Stat(file)
@@ -58,7 +58,7 @@ var sessionCases = []conformanceCase{
 		assert.Equal(t, "user", ex[0].Params.Get("assert"), "a resumed session is asserted")
 		assert.Zero(t, rec.loginPosts(0))
 	}},
-	{"a loaded session asserts its user from the first call", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a loaded session asserts its user from the first call", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		c, rec := tg.client(t, mwauth.WithSessionFile(file))
@@ -67,7 +67,7 @@ var sessionCases = []conformanceCase{
 		assert.Equal(t, wikitest.BotUser, name)
 		assert.Equal(t, "user", rec.since(0)[0].Params.Get("assert"))
 	}},
-	{"an expired saved session without credentials is an error", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "an expired saved session without credentials is an error", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
 		tg.expire(t)
@@ -86,7 +86,7 @@ var sessionCases = []conformanceCase{
 			}
 		}
 	}},
-	{"an expired saved session is logged in again with WithBotPassword", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "an expired saved session is logged in again with WithBotPassword", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.AdminBot, wikitest.AdminBotPass)
 		tg.expire(t)
@@ -103,7 +103,7 @@ var sessionCases = []conformanceCase{
 		assert.Equal(t, wikitest.Admin, u.Name)
 		assert.Equal(t, 1, rec2.count())
 	}},
-	{"Resume with WithBotPassword replaces another user's saved session", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "Resume with WithBotPassword replaces another user's saved session", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
@@ -119,7 +119,7 @@ var sessionCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Admin, u.Name, "the file now holds the configured user's session")
 	}},
-	{"WithBotPassword alone: the first call logs in and asserts", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "WithBotPassword alone: the first call logs in and asserts", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
 		name, err := userInfo(ctx, c)
 		require.NoError(t, err)
@@ -128,7 +128,7 @@ var sessionCases = []conformanceCase{
 		require.Len(t, ex, 3, "login token, login, the call: %s", rec.summary(0))
 		assert.Equal(t, "user", ex[2].Params.Get("assert"))
 	}},
-	{"logout: calls fail locally, the file stays removed, Resume logs in again", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "logout: calls fail locally, the file stays removed, Resume logs in again", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		c, rec := tg.client(t, mwauth.WithSessionFile(file), mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
@@ -154,7 +154,7 @@ var sessionCases = []conformanceCase{
 		assert.FileExists(t, file, "the new login is saved")
 		require.NoError(t, c.PostWithToken(ctx, "", harmlessWrite(), nil))
 	}},
-	{"a lost session is logged in again once: Get", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a lost session is logged in again once: Get", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -167,7 +167,7 @@ var sessionCases = []conformanceCase{
 		// The failed call, login token, login, the call again.
 		assert.Equal(t, 4, rec.count()-n, "requests: %s", rec.summary(n))
 	}},
-	{"a lost session is logged in again once: PostWithToken with a cached token", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a lost session is logged in again once: PostWithToken with a cached token", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -179,7 +179,7 @@ var sessionCases = []conformanceCase{
 		// The failed POST, login token, login, a new CSRF token, the POST again.
 		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
 	}},
-	{"a lost session is logged in again once: PostWithToken without a cached token", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a lost session is logged in again once: PostWithToken without a cached token", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -191,7 +191,7 @@ var sessionCases = []conformanceCase{
 		// login, a new CSRF token, the POST.
 		assert.Equal(t, 5, rec.count()-n, "requests: %s", rec.summary(n))
 	}},
-	{"50 goroutines on a lost session: one re-login of 2 requests", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "50 goroutines on a lost session: one re-login of 2 requests", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -225,7 +225,7 @@ var sessionCases = []conformanceCase{
 		}
 		assert.Equal(t, 1, tokens, "the re-login is a login token and a login POST")
 	}},
-	{"a failed re-login surfaces its cause, and the next call logs in", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a failed re-login surfaces its cause, and the next call logs in", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -251,7 +251,7 @@ var sessionCases = []conformanceCase{
 			}
 		}
 	}},
-	{"a throttled re-login is ErrThrottled with the wait, and the next call tries again", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a throttled re-login is ErrThrottled with the wait, and the next call tries again", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
 		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
@@ -283,7 +283,7 @@ var sessionCases = []conformanceCase{
 		assert.Equal(t, wikitest.BotUser, name)
 		assert.Equal(t, 1, rec.loginPosts(n))
 	}},
-	{"assert=bot on a lost saved session: one probe, one re-login", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "assert=bot on a lost saved session: one probe, one re-login", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		loginWithFile(ctx, t, tg, file, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		tg.expire(t)
@@ -294,7 +294,7 @@ var sessionCases = []conformanceCase{
 		assert.Equal(t, wikitest.BotUser, name)
 		assert.Equal(t, 1, rec.loginPosts(0), "one re-login")
 	}},
-	{"load: 1000 calls from 50 goroutines, sessions lost twice, two re-logins", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "load: 1000 calls from 50 goroutines, sessions lost twice, two re-logins", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.BotUserBot, wikitest.BotUserBotPass))
 		_, err := c.Login(ctx, wikitest.BotUserBot, wikitest.BotUserBotPass)
 		require.NoError(t, err)
