@@ -84,7 +84,7 @@ type conformanceCase struct {
 // allCases are the cases of every file of the suite.
 func allCases() []conformanceCase {
 	var all []conformanceCase
-	for _, cs := range [][]conformanceCase{loginCases, callCases, clientLoginCases, sessionCases, processCases} {
+	for _, cs := range [][]conformanceCase{loginCases, callCases, clientLoginCases, sessionCases, lostSessionCases(), processCases} {
 		all = append(all, cs...)
 	}
 	return all
