@@ -84,7 +84,8 @@ type conformanceCase struct {
 // allCases are the cases of every file of the suite.
 func allCases() []conformanceCase {
 	var all []conformanceCase
-	for _, cs := range [][]conformanceCase{loginCases, callCases, clientLoginCases, sessionCases, lostSessionCases(), processCases} {
+	for _, cs := range [][]conformanceCase{loginCases, callCases, clientLoginCases, messageFormatCases(),
+		captchaCases, throttleCases, sessionCases, lostSessionCases(), processCases} {
 		all = append(all, cs...)
 	}
 	return all
