@@ -273,8 +273,8 @@ var captchaCases = []conformanceCase{
 
 // tripThrottle fails logins of ThrottleUser through c (clientlogin in
 // format mf, or action=login when login is set) until one is throttled,
-// and returns its error and the number of attempts.
-func tripThrottle(ctx context.Context, t *testing.T, c *mwauth.Client, login bool, mf mwauth.MessageFormat) (error, int) {
+// and returns the number of attempts and the throttled one's error.
+func tripThrottle(ctx context.Context, t *testing.T, c *mwauth.Client, login bool, mf mwauth.MessageFormat) (int, error) {
 	t.Helper()
 	for attempt := 1; attempt <= 15; attempt++ {
 		var err error
@@ -290,19 +290,19 @@ func tripThrottle(ctx context.Context, t *testing.T, c *mwauth.Client, login boo
 		}
 		require.ErrorIs(t, err, mwauth.ErrLoginFailed, "attempt %d", attempt)
 		if errors.Is(err, mwauth.ErrThrottled) {
-			return err, attempt
+			return attempt, err
 		}
 		require.ErrorIs(t, err, mwauth.ErrWrongCredentials, "attempt %d", attempt)
 	}
 	t.Fatalf("no login-throttled after 15 attempts")
-	return nil, 0
+	return 0, nil
 }
 
 var throttleCases = []conformanceCase{
 	{name: "clientlogin throttle: the 11th attempt is login-throttled, with the wait in raw format", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, _ := tg.client(t)
-		err, attempts := tripThrottle(ctx, t, c, false, mwauth.FormatRaw)
+		attempts, err := tripThrottle(ctx, t, c, false, mwauth.FormatRaw)
 		assert.Equal(t, 11, attempts, "10 attempts are allowed, the 11th is throttled")
 		var le *mwauth.LoginError
 		require.ErrorAs(t, err, &le)
@@ -313,7 +313,7 @@ var throttleCases = []conformanceCase{
 	{name: "action=login throttle: Failed login-throttled, with the wait", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
-		err, attempts := tripThrottle(ctx, t, c, true, "")
+		attempts, err := tripThrottle(ctx, t, c, true, "")
 		assert.Equal(t, 11, attempts)
 		var le *mwauth.LoginError
 		require.ErrorAs(t, err, &le)

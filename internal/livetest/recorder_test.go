@@ -18,9 +18,6 @@ import (
 	"github.com/mwauth/mwauth"
 )
 
-// itUserAgent names the integration tests to the wiki.
-const itUserAgent = "mwauth-integration-test/0 (https://github.com/mwauth/mwauth)"
-
 // exchange is one HTTP request seen by a recorder. Params may hold
 // passwords and tokens: never log them.
 type exchange struct {
