@@ -82,7 +82,7 @@ func startRedirect(ctx context.Context, t *testing.T, api string, c *mwauth.Clie
 }
 
 var clientLoginCases = []conformanceCase{
-	{"clientlogin PASS takes 2 requests, then calls assert the user", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin PASS takes 2 requests, then calls assert the user", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step, err := c.ClientLogin(ctx, alice())
 		require.NoError(t, err)
@@ -98,7 +98,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, wikitest.Alice, name)
 		assert.Equal(t, "user", rec.since(2)[0].Params.Get("assert"))
 	}},
-	{"clientlogin FAIL wrongpassword leaves an anonymous client", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin FAIL wrongpassword leaves an anonymous client", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t)
 		c, rec := tg.client(t)
 		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
@@ -118,7 +118,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, c.Get(ctx, url.Values{"action": {"query"}, "meta": {"userinfo"}}, &w))
 		assert.True(t, w.Query.UserInfo.Anon)
 	}},
-	{"two-factor clientlogin takes 3 requests", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two-factor clientlogin takes 3 requests", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		// AuthManagerInfo fetches the login token with the form.
 		form, err := c.AuthManagerInfo(ctx, "")
@@ -144,7 +144,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.TwoFAUser, name)
 	}},
-	{"two-factor RunClientLogin from an empty request takes 3 requests", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "two-factor RunClientLogin from an empty request takes 3 requests", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var asked []string
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{}, func(_ context.Context, s *mwauth.Step) (map[string]string, error) {
@@ -160,7 +160,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, []string{"mwauth-login-form", "oathauth-auth-ui"}, asked)
 		assert.Equal(t, 3, rec.count(), "requests: %s", rec.summary(0))
 	}},
-	{"wrong two-factor code gives UI again", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "wrong two-factor code gives UI again", run: func(t *testing.T, ctx context.Context, tg target) {
 		tg.resetAfter(t) // the badoath rate limit
 		c, _ := tg.client(t)
 		startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
@@ -174,7 +174,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, mwauth.StatusPass, step.Status)
 	}},
-	{"continue without a flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "continue without a flow", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"OATHToken": "123456"})
 		require.NoError(t, err)
@@ -184,7 +184,7 @@ var clientLoginCases = []conformanceCase{
 		assert.NotErrorIs(t, step.Err(), mwauth.ErrWrongCredentials)
 		assert.Equal(t, 2, rec.count(), "login token + logincontinue: %s", rec.summary(0))
 	}},
-	{"session lost in the middle of a flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "session lost in the middle of a flow", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
 		tg.expire(t)
@@ -198,33 +198,7 @@ var clientLoginCases = []conformanceCase{
 		step = startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{})
 		assert.Equal(t, "oathauth-auth-ui", step.MessageCode, "starting again works")
 	}},
-	{"message formats", func(t *testing.T, ctx context.Context, tg target) {
-		tg.resetAfter(t)
-		for _, mf := range []mwauth.MessageFormat{"", mwauth.FormatWikitext, mwauth.FormatHTML, mwauth.FormatRaw} {
-			c, rec := tg.client(t)
-			step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{MessageFormat: mf, Fields: map[string]string{
-				"username": wikitest.Alice, "password": "wrong"}})
-			require.NoError(t, err, mf)
-			assert.Equal(t, "wrongpassword", step.MessageCode, mf)
-			if mf == mwauth.FormatRaw {
-				assert.Equal(t, "wrongpassword", step.Message, "raw gives the message key")
-			} else {
-				assert.NotEmpty(t, step.Message, mf)
-			}
-			ui := startTwoFactor(ctx, t, c, mwauth.ClientLoginRequest{MessageFormat: mf})
-			assert.Equal(t, string(mf), rec.since(0)[rec.count()-1].Params.Get("loginmessageformat"))
-			assert.Equal(t, "oathauth-auth-ui", ui.MessageCode, "the message code is always set")
-			if mf == mwauth.FormatRaw {
-				assert.Equal(t, "oathauth-auth-ui", ui.Message)
-			} else {
-				assert.NotEqual(t, ui.MessageCode, ui.Message, "a rendered message, not its key")
-			}
-			f := findField(ui.Fields(), "OATHToken")
-			require.NotNil(t, f)
-			assert.NotEmpty(t, f.Label)
-		}
-	}},
-	{"clientlogin over a bot-password session", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin over a bot-password session", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		_, err := c.Login(ctx, wikitest.AdminBot, wikitest.AdminBotPass)
 		require.NoError(t, err)
@@ -237,8 +211,8 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Alice, name)
 	}},
-	{"authmanagerinfo gives the form and the login token in one request", func(t *testing.T, ctx context.Context, tg target) {
-		tg.resetAfter(t)
+	{name: "authmanagerinfo gives the form and the login token in one request", run: func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t) // no captcha from an earlier case
 		c, rec := tg.client(t)
 		form, err := c.AuthManagerInfo(ctx, "")
 		require.NoError(t, err)
@@ -250,119 +224,68 @@ var clientLoginCases = []conformanceCase{
 		require.NotNil(t, user)
 		assert.Equal(t, mwauth.FieldString, user.Type)
 		assert.False(t, user.Sensitive)
+		assert.NotEmpty(t, user.Label)
 		pass := findField(preq.Fields, "password")
 		require.NotNil(t, pass)
 		assert.Equal(t, mwauth.FieldPassword, pass.Type)
 		assert.True(t, pass.Sensitive)
 		assert.Nil(t, findRequest(form.Requests, idCaptcha), "no captcha before any failure")
-		assert.Equal(t, 1, rec.count())
-		n := rec.count()
-		for i := 0; i < 3; i++ {
-			step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
-				"username": wikitest.CaptchaUser, "password": "wrong-" + wikitest.CaptchaPass}})
-			require.NoError(t, err)
-			require.Equal(t, mwauth.StatusFail, step.Status)
-		}
-		assert.Equal(t, 3, rec.count()-n, "three clientlogin POSTs with the cached token: %s", rec.summary(n))
-		// The counter is tripped; the next attempt FAILs (as wrongpassword)
-		// and puts the captcha in the login form.
-		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
-			"username": wikitest.CaptchaUser, "password": wikitest.CaptchaPass}})
+		assert.NotNil(t, findRequest(form.Requests, idSSOButton), "the FakeSSO button")
+		ex := rec.since(0)
+		require.Len(t, ex, 1)
+		assert.Equal(t, "authmanagerinfo|tokens", ex[0].Params.Get("meta"))
+		// The form's answer is a login that needs no token request.
+		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: form.Answer(alice().Fields)})
 		require.NoError(t, err)
-		assert.ErrorIs(t, step.Err(), mwauth.ErrWrongCredentials)
-		for _, mf := range []mwauth.MessageFormat{mwauth.FormatWikitext, mwauth.FormatHTML} {
-			form, err = c.AuthManagerInfo(ctx, mf)
-			require.NoError(t, err)
-			creq := findRequest(form.Requests, idCaptcha)
-			require.NotNil(t, creq)
-			id := findField(creq.Fields, "captchaId")
-			require.NotNil(t, id)
-			assert.Equal(t, mwauth.FieldHidden, id.Type)
-			assert.NotEmpty(t, id.Value)
-			q := findField(creq.Fields, "captchaInfo")
-			require.NotNil(t, q)
-			assert.Equal(t, mwauth.FieldNull, q.Type)
-			assert.Equal(t, wikitest.CaptchaQuestion, q.Value)
-			if mf == mwauth.FormatWikitext {
-				assert.Contains(t, q.Label, "[[Special:Captcha/help")
-			} else {
-				assert.Contains(t, q.Label, "<a ")
-			}
-			assert.NotNil(t, findField(creq.Fields, "captchaWord"))
-			assert.NotNil(t, findRequest(form.Requests, idPassword), "the password request is still there")
-			assert.Equal(t, id.Value, form.Answer(nil)["captchaId"], "Answer sends the captcha id back")
-		}
-	}},
-	{"captcha after bad logins, answered through the driver", func(t *testing.T, ctx context.Context, tg target) {
-		tg.resetAfter(t)
-		for i := 0; i < 3; i++ {
-			c, _ := tg.client(t)
-			step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
-				"username": wikitest.CaptchaUser, "password": "wrong"}})
-			require.NoError(t, err)
-			require.Equal(t, mwauth.StatusFail, step.Status)
-		}
-		c, rec := tg.client(t)
-		var asked []*mwauth.Step
-		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
-			"username": wikitest.CaptchaUser, "password": wikitest.CaptchaPass}},
-			func(ctx context.Context, s *mwauth.Step) (map[string]string, error) {
-				asked = append(asked, s)
-				info := findField(s.Fields(), "captchaInfo")
-				if info == nil || info.Value != wikitest.CaptchaQuestion {
-					return nil, fmt.Errorf("no captcha question in %+v", s.Fields())
-				}
-				return map[string]string{"captchaWord": wikitest.CaptchaAnswer}, nil
-			})
-		require.NoError(t, err, "requests: %s", rec.summary(0))
 		assert.Equal(t, mwauth.StatusPass, step.Status)
-		assert.Equal(t, wikitest.CaptchaUser, step.User.Name)
-		require.Len(t, asked, 1, "the responder answers the captcha once")
-		assert.Equal(t, mwauth.StatusUI, asked[0].Status)
-		var last exchange
-		for _, e := range rec.since(0) {
-			if e.Action == "clientlogin" {
-				last = e
-			}
-		}
-		assert.NotEmpty(t, last.Params.Get("captchaId"), "the hidden captchaId is sent back")
-		assert.Equal(t, wikitest.CaptchaAnswer, last.Params.Get("captchaWord"))
+		assert.Equal(t, 2, rec.count(), "the clientlogin uses the form's token: %s", rec.summary(0))
 	}},
-	{"login throttle, with the wiki's wait", func(t *testing.T, ctx context.Context, tg target) {
-		tg.resetAfter(t)
-		c, _ := tg.client(t)
-		var throttled *mwauth.Step
-		attempts := 0
-		for attempts < 15 && throttled == nil {
-			attempts++
-			step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{MessageFormat: mwauth.FormatRaw,
-				Fields: map[string]string{"username": wikitest.ThrottleUser, "password": "wrong-" + wikitest.ThrottlePass}})
-			require.NoError(t, err)
-			require.Equal(t, mwauth.StatusFail, step.Status)
-			if step.MessageCode == "login-throttled" {
-				throttled = step
-				break
-			}
-			require.ErrorIs(t, step.Err(), mwauth.ErrWrongCredentials, "attempt %d", attempts)
-		}
-		require.NotNil(t, throttled, "no login-throttled after %d attempts", attempts)
-		assert.Equal(t, 11, attempts, "10 attempts are allowed, the 11th is throttled")
-		var le *mwauth.LoginError
-		require.ErrorAs(t, throttled.Err(), &le)
-		assert.ErrorIs(t, le, mwauth.ErrThrottled)
-		assert.NotErrorIs(t, le, mwauth.ErrWrongCredentials)
-		assert.Positive(t, le.Wait, "the wiki's wait, with FormatRaw")
-		// The right password is throttled too, through either module.
-		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
-			"username": wikitest.ThrottleUser, "password": wikitest.ThrottlePass}})
+	{name: "authmanagerinfo in raw format gives message keys as labels", run: func(t *testing.T, ctx context.Context, tg target) {
+		c, rec := tg.client(t)
+		form, err := c.AuthManagerInfo(ctx, mwauth.FormatRaw)
 		require.NoError(t, err)
-		assert.ErrorIs(t, step.Err(), mwauth.ErrThrottled)
-		_, err = c.Login(ctx, wikitest.ThrottleUser, wikitest.ThrottlePass)
-		assert.ErrorIs(t, err, mwauth.ErrThrottled)
-		require.ErrorAs(t, err, &le)
-		assert.Positive(t, le.Wait, "action=login always gives the wait")
+		assert.Equal(t, "raw", rec.since(0)[0].Params.Get("amimessageformat"))
+		preq := findRequest(form.Requests, idPassword)
+		require.NotNil(t, preq)
+		user := findField(preq.Fields, "username")
+		require.NotNil(t, user)
+		assert.Equal(t, "userlogin-yourname", user.Label)
+		pass := findField(preq.Fields, "password")
+		require.NotNil(t, pass)
+		assert.Equal(t, "userlogin-yourpassword", pass.Label)
 	}},
-	{"redirect flow", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "clientlogin of an unknown user FAILs as a wrong password", run: func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t)
+		c, rec := tg.client(t)
+		step, err := c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: map[string]string{
+			"username": "NoSuchUser Livetest", "password": "some-password-1"}})
+		require.NoError(t, err)
+		require.Equal(t, mwauth.StatusFail, step.Status)
+		assert.Equal(t, "wrongpassword", step.MessageCode, "MediaWiki does not say that the user is unknown")
+		assert.ErrorIs(t, step.Err(), mwauth.ErrWrongCredentials)
+		assert.Equal(t, 2, rec.count())
+	}},
+	{name: "a two-factor code is accepted once: a replayed code gives UI again", run: func(t *testing.T, ctx context.Context, tg target) {
+		tg.resetAfter(t) // the badoath rate limit
+		first, _ := tg.client(t)
+		startTwoFactor(ctx, t, first, mwauth.ClientLoginRequest{})
+		code := tg.code(t)
+		step, err := first.ContinueClientLogin(ctx, map[string]string{"OATHToken": code})
+		require.NoError(t, err)
+		require.Equal(t, mwauth.StatusPass, step.Status, "step: %+v", step)
+
+		second, rec := tg.client(t)
+		startTwoFactor(ctx, t, second, mwauth.ClientLoginRequest{})
+		step, err = second.ContinueClientLogin(ctx, map[string]string{"OATHToken": code})
+		require.NoError(t, err)
+		require.Equal(t, mwauth.StatusUI, step.Status, "the replayed code is refused: %+v", step)
+		assert.Equal(t, "oathauth-login-failed", step.MessageCode)
+		step, err = second.ContinueClientLogin(ctx, step.Answer(map[string]string{"OATHToken": tg.code(t)}))
+		require.NoError(t, err)
+		require.Equal(t, mwauth.StatusPass, step.Status, "a later code passes: %+v", step)
+		assert.Equal(t, 4, rec.count(), "token, clientlogin, two continues: %s", rec.summary(0))
+	}},
+	{name: "REDIRECT by hand: RedirectFields of the URL the browser came back to, then PASS", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		step := startRedirect(ctx, t, tg.api, c)
 		target, err := url.Parse(step.RedirectTarget)
@@ -380,9 +303,14 @@ var clientLoginCases = []conformanceCase{
 		require.NotNil(t, req)
 		assert.NotNil(t, findField(req.Fields, "fakessocode"))
 		assert.NoError(t, step.Err())
-		back, err := RedirectFieldsOf(returnURL(t, tg.api) + "&fakessocode=user%3A" + wikitest.Alice)
+		// The browser comes back to the return URL with the provider's
+		// parameters added, as an identity provider sends it back.
+		back := returnURL(t, tg.api) + "&" + url.Values{"fakessocode": {"user:" + wikitest.Alice}, "state": {data.State}}.Encode()
+		fields, err := mwauth.RedirectFields(back)
 		require.NoError(t, err)
-		step, err = c.ContinueClientLogin(ctx, back)
+		assert.Equal(t, map[string]string{"fakessocode": "user:" + wikitest.Alice, "state": data.State}, fields,
+			"the provider's parameters, without the return URL's own title")
+		step, err = c.ContinueClientLogin(ctx, step.Answer(fields))
 		require.NoError(t, err)
 		require.Equal(t, mwauth.StatusPass, step.Status, "step: %+v", step)
 		assert.Equal(t, wikitest.Alice, step.User.Name)
@@ -391,7 +319,7 @@ var clientLoginCases = []conformanceCase{
 		require.NoError(t, err)
 		assert.Equal(t, wikitest.Alice, name)
 	}},
-	{"restart without a linked account, then a password login", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "RESTART by hand without a linked account, then a password login with Step.Answer", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		startRedirect(ctx, t, tg.api, c)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"fakessocode": "nouser"})
@@ -408,14 +336,15 @@ var clientLoginCases = []conformanceCase{
 		// third-party login; FakeSSO offers none, so nothing is preserved
 		// and the next ClientLogin starts plainly.
 		n := rec.count()
-		step, err = c.ClientLogin(ctx, alice())
+		step, err = c.ClientLogin(ctx, mwauth.ClientLoginRequest{Fields: step.Answer(alice().Fields)})
 		require.NoError(t, err)
 		require.Equal(t, mwauth.StatusPass, step.Status)
+		assert.Equal(t, wikitest.Alice, step.User.Name)
 		ex := rec.since(n)
 		require.NotEmpty(t, ex)
 		assert.Empty(t, ex[len(ex)-1].Params.Get("loginpreservestate"))
 	}},
-	{"the redirect provider refuses", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "the redirect provider refuses", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
 		startRedirect(ctx, t, tg.api, c)
 		step, err := c.ContinueClientLogin(ctx, map[string]string{"fakessocode": "refused-by-idp"})
@@ -430,7 +359,7 @@ var clientLoginCases = []conformanceCase{
 		require.Equal(t, mwauth.StatusFail, step.Status)
 		assert.Equal(t, "authmanager-authn-not-in-progress", step.MessageCode)
 	}},
-	{"RunClientLogin through a redirect", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "RunClientLogin through a redirect", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var seen []mwauth.Status
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -447,7 +376,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, []mwauth.Status{mwauth.StatusRedirect}, seen)
 		assert.Equal(t, 3, rec.count(), "authmanagerinfo+token, clientlogin, logincontinue: %s", rec.summary(0))
 	}},
-	{"RunClientLogin through a redirect and a restart", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "RunClientLogin through a redirect and a restart", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t)
 		var seen []mwauth.Status
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -467,7 +396,7 @@ var clientLoginCases = []conformanceCase{
 		assert.Equal(t, wikitest.Alice, step.User.Name)
 		assert.Equal(t, []mwauth.Status{mwauth.StatusRedirect, mwauth.StatusRestart}, seen)
 	}},
-	{"a responder error stops RunClientLogin", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a responder error stops RunClientLogin", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, _ := tg.client(t)
 		stop := errors.New("user cancelled")
 		step, err := c.RunClientLogin(ctx, mwauth.ClientLoginRequest{ReturnURL: returnURL(t, tg.api),
@@ -477,7 +406,7 @@ var clientLoginCases = []conformanceCase{
 		require.NotNil(t, step)
 		assert.Equal(t, mwauth.StatusRedirect, step.Status)
 	}},
-	{"a clientlogin session cannot be logged in again unattended", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a clientlogin session cannot be logged in again unattended", run: func(t *testing.T, ctx context.Context, tg target) {
 		c, rec := tg.client(t, mwauth.WithBotPassword(wikitest.AdminBot, wikitest.AdminBotPass))
 		step, err := c.ClientLogin(ctx, alice())
 		require.NoError(t, err)
@@ -489,7 +418,3 @@ var clientLoginCases = []conformanceCase{
 		assert.Zero(t, rec.loginPosts(n), "never another account's login in its place")
 	}},
 }
-
-// RedirectFieldsOf is mwauth.RedirectFields, named for the reader of the
-// cases: the parameters the return URL received.
-var RedirectFieldsOf = mwauth.RedirectFields

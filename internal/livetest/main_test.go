@@ -8,8 +8,11 @@
 //	MWAUTH_TEST_WIKI=http://127.0.0.1:8080/api.php MWAUTH_REQUIRE_WIKI=1 \
 //		go test -race -count=1 ./internal/livetest/...
 //
-// Without MWAUTH_TEST_WIKI only the fake half runs; with
-// MWAUTH_REQUIRE_WIKI=1 (or CI set) and no wiki, the package fails.
+// Without MWAUTH_TEST_WIKI only the fake half runs, once as MediaWiki 1.39
+// and once as 1.43; with MWAUTH_REQUIRE_WIKI=1 (or CI set) and no wiki,
+// the package fails. With a wiki, the fake answers as the wiki's release:
+// MWAUTH_TEST_WIKI_VERSION (1.39 or 1.43) if set, which must then match
+// the wiki, else the release the wiki's siteinfo names.
 package livetest_test
 
 import (

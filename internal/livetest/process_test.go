@@ -165,7 +165,7 @@ func runChildProcess(ctx context.Context, t *testing.T, mode, api, file string, 
 }
 
 var processCases = []conformanceCase{
-	{"a session resumed across processes", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "a session resumed across processes", run: func(t *testing.T, ctx context.Context, tg target) {
 		file := sessionFile(t)
 		// First process: no file yet, so Resume logs in and saves.
 		first, err := runChildProcess(ctx, t, "resume", tg.api, file)
@@ -187,7 +187,7 @@ var processCases = []conformanceCase{
 		assert.Equal(t, wikitest.Admin, u.Name)
 		assert.Equal(t, 1, rec.count())
 	}},
-	{"processes that save one file at once leave it whole", func(t *testing.T, ctx context.Context, tg target) {
+	{name: "processes that save one file at once leave it whole", run: func(t *testing.T, ctx context.Context, tg target) {
 		dir := t.TempDir()
 		file := filepath.Join(dir, "session.json")
 		const procs, logins = 4, 5

@@ -34,6 +34,8 @@ type recorder struct {
 	mu    sync.Mutex
 	seen  []exchange
 	posts int // POSTs seen, for rewrite
+	// loginAnswers counts the login POSTs whose answer came back.
+	loginAnswers int
 	// rewrite, if set, may change the form of the n-th POST (0-based)
 	// before it goes out.
 	rewrite func(n int, form url.Values)
@@ -73,7 +75,20 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.mu.Lock()
 	r.seen = append(r.seen, exchange{Method: req.Method, Action: params.Get("action"), Params: params})
 	r.mu.Unlock()
-	return r.next.RoundTrip(req)
+	resp, err := r.next.RoundTrip(req)
+	if err == nil && req.Method == http.MethodPost && params.Get("action") == "login" {
+		r.mu.Lock()
+		r.loginAnswers++
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// answeredLogins counts the login POSTs whose answer has come back.
+func (r *recorder) answeredLogins() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.loginAnswers
 }
 
 // of counts the requests seen with this method and action.

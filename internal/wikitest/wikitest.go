@@ -23,10 +23,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -89,6 +93,11 @@ const (
 	EnvRequire = "MWAUTH_REQUIRE_WIKI"
 	// EnvScripts overrides the directory of the localwiki scripts.
 	EnvScripts = "MWAUTH_LOCALWIKI_DIR"
+	// EnvVersion names the test wiki's release line, "1.39" or "1.43"
+	// (see Version). Unset, it is read from the wiki.
+	EnvVersion = "MWAUTH_TEST_WIKI_VERSION"
+	// envDataDir is the localwiki data dir, as its scripts read it.
+	envDataDir = "LOCALWIKI_DIR"
 )
 
 // TOTPWindow is how many time steps around the current one OATHAuth
@@ -142,6 +151,99 @@ func KillSessions(t testing.TB) {
 	API(t)
 	runScript(t, "kill-sessions.sh")
 }
+
+// ExpireSessions makes every session on the wiki outlive its lifetime: the
+// session rows stay in the object cache, but their expiry moves into the
+// past, so MediaWiki treats them as expired ($wgObjectCacheSessionExpiry
+// elapsed). KillSessions deletes them instead. Clients keep their cookies.
+// Like the scripts, it finds the wiki's data through LOCALWIKI_DIR.
+func ExpireSessions(t testing.TB) {
+	t.Helper()
+	API(t)
+	dir := os.Getenv(envDataDir)
+	if dir == "" {
+		dir = "/tmp/localwiki"
+	}
+	db := filepath.Join(dir, "data", "wikicache.sqlite")
+	if _, err := os.Stat(db); err != nil {
+		t.Fatalf("wikitest: %v (set %s to the wiki's data dir)", err, envDataDir)
+	}
+	// exptime is a MediaWiki timestamp (TS_MW) in SqlBagOStuff's sqlite table.
+	const php = `$db = new PDO("sqlite:" . $argv[1], null, null,
+	[PDO::ATTR_ERRMODE => PDO::ERRMODE_EXCEPTION, PDO::ATTR_TIMEOUT => 30]);
+$n = $db->exec("UPDATE objectcache SET exptime = '20000101000000' WHERE keyname LIKE '%:MWSession:%'");
+echo "expired $n session(s)";`
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "php", "-d", "display_errors=stderr", "-r", php, db).CombinedOutput()
+	if err != nil {
+		t.Fatalf("wikitest: expiring sessions: %v\n%s", err, out)
+	}
+	t.Logf("wikitest: %s", strings.TrimSpace(string(out)))
+}
+
+// Version returns the release line of the test wiki, such as "1.39" or
+// "1.43": MWAUTH_TEST_WIKI_VERSION if set, else what the wiki's siteinfo
+// generator says. It fails the test when the variable is set but the wiki
+// says otherwise, or when it cannot tell.
+func Version(t testing.TB) string {
+	t.Helper()
+	want := os.Getenv(EnvVersion)
+	if want != "" && !releaseRE.MatchString(want) {
+		t.Fatalf("wikitest: %s=%q is not a release line such as 1.39", EnvVersion, want)
+	}
+	api := os.Getenv(EnvWiki)
+	if api == "" {
+		if want == "" {
+			t.Fatalf("wikitest: neither %s nor %s is set", EnvVersion, EnvWiki)
+		}
+		return want
+	}
+	got, err := wikiVersion(api)
+	if err != nil {
+		t.Fatalf("wikitest: release of the wiki at %s: %v", api, err)
+	}
+	if want != "" && want != got {
+		t.Fatalf("wikitest: %s=%s, but the wiki at %s is MediaWiki %s", EnvVersion, want, api, got)
+	}
+	return got
+}
+
+var releaseRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+
+// wikiVersion reads the release line from meta=siteinfo's generator,
+// "MediaWiki 1.39.17".
+func wikiVersion(api string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	q := url.Values{"action": {"query"}, "meta": {"siteinfo"}, "format": {"json"}, "formatversion": {"2"}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+"?"+q.Encode(), nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Query struct {
+			General struct {
+				Generator string `json:"generator"`
+			} `json:"general"`
+		} `json:"query"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return "", fmt.Errorf("siteinfo: %w", err)
+	}
+	m := generatorRE.FindStringSubmatch(body.Query.General.Generator)
+	if m == nil {
+		return "", fmt.Errorf("siteinfo generator %q does not name a MediaWiki release", body.Query.General.Generator)
+	}
+	return m[1], nil
+}
+
+var generatorRE = regexp.MustCompile(`^MediaWiki ([0-9]+\.[0-9]+)(\.|$|-)`)
 
 // TOTP returns a valid two-factor code of TwoFAUser that no earlier call (in
 // this or an earlier test process on the same wiki) has handed out.

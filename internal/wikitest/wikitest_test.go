@@ -146,7 +146,47 @@ func TestSiteinfo(t *testing.T) {
 	general, ok := body["query"].(map[string]any)["general"].(map[string]any)
 	require.True(t, ok, "%v", body)
 	assert.Equal(t, "LocalWiki", general["sitename"])
-	assert.Contains(t, general["generator"], "MediaWiki 1.39")
+	assert.Contains(t, general["generator"], "MediaWiki "+Version(t)+".")
+}
+
+func TestGeneratorRelease(t *testing.T) {
+	for gen, want := range map[string]string{
+		"MediaWiki 1.39.17":         "1.39",
+		"MediaWiki 1.43.0-wmf.1":    "1.43",
+		"MediaWiki 1.43":            "1.43",
+		"MediaWiki 1.4.3":           "1.4",
+		"MediaWiki 1.390.1":         "1.390",
+		"NotMediaWiki 1.39.1":       "",
+		"MediaWiki 1.39x":           "",
+		"MediaWiki version unknown": "",
+	} {
+		m := generatorRE.FindStringSubmatch(gen)
+		if want == "" {
+			assert.Nil(t, m, gen)
+			continue
+		}
+		if assert.NotNil(t, m, gen) {
+			assert.Equal(t, want, m[1], gen)
+		}
+	}
+}
+
+// ExpireSessions keeps the session rows but the wiki no longer accepts them.
+func TestExpireSessions(t *testing.T) {
+	c := newClient(t)
+	body := c.do(http.MethodPost, url.Values{
+		"action": {"login"}, "lgname": {AdminBot}, "lgpassword": {AdminBotPass}, "lgtoken": {c.loginToken()},
+	})
+	require.Equal(t, "Success", body["login"].(map[string]any)["result"], "%v", body)
+	assertUser := url.Values{"action": {"query"}, "meta": {"userinfo"}, "assert": {"user"}}
+	body = c.do(http.MethodGet, assertUser)
+	require.Nil(t, body["error"], "%v", body)
+
+	ExpireSessions(t)
+	body = c.do(http.MethodGet, assertUser)
+	e, ok := body["error"].(map[string]any)
+	require.True(t, ok, "still logged in after ExpireSessions: %v", body)
+	assert.Equal(t, "assertuserfailed", e["code"])
 }
 
 // Two two-factor logins straight after each other both pass: TOTP never
