@@ -119,6 +119,11 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 			// logging in again would not help.
 			return err
 		}
+		if ae.Code == "assertnameduserfailed" && !c.sessionIsAnonymous(ctx) {
+			// The caller's own assertuser names another account than the
+			// live session's: logging in again would not help either.
+			return err
+		}
 		if asUser && !relogged && !c.cfg.oauthMode() && (errors.Is(ae, ErrNotLoggedIn) || ae.Code == "badtoken") {
 			if rerr := c.reestablish(ctx, st.epoch, err); rerr != nil {
 				return rerr

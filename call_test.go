@@ -507,3 +507,22 @@ func TestConcurrentRelogin(t *testing.T) {
 	assert.Equal(t, 2, f.count("tokens:csrf"), "one shared CSRF token per session")
 	assert.Equal(t, sessionLogin, c.state().kind)
 }
+
+// TestCallerAssertUserMismatchDoesNotLogInAgain: a caller's own
+// assertuser naming another account fails the call, but the live session
+// is not replaced by a re-login.
+func TestCallerAssertUserMismatchDoesNotLogInAgain(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	c, err := New(f.endpoint(), WithUserAgent(testUA), WithBotPassword(testBotUser, testBotPassword))
+	require.NoError(t, err)
+	f.on("login", f.loginOK())
+	_, err = c.Resume(ctxTimeout(t, 10*time.Second))
+	require.NoError(t, err)
+	f.reset()
+	f.on("query", apiErrorReply("assertnameduserfailed", "You are not \"Alice\"."))
+	f.on("userinfo", f.fx("userinfo_user.json"))
+	err = c.Get(ctxTimeout(t, 10*time.Second), url.Values{"action": {"query"}, "list": {"watchlist"}, "assertuser": {"Alice"}}, nil)
+	assert.ErrorIs(t, err, ErrNotLoggedIn)
+	assert.Empty(t, f.posts("login"), "the live session is kept")
+}

@@ -326,9 +326,9 @@ func (c *Client) clientLogin(ctx context.Context, req ClientLoginRequest) (*Step
 // the FAIL step's Err) matches [ErrLoginFailed] (with MessageCode
 // "sessionlost" or "authmanager-authn-not-in-progress"): start again.
 //
-// The flow's state lives in the session cookie, so a process using
-// [WithSessionFile] can continue a REDIRECT flow after a restart, for as
-// long as the wiki keeps the session.
+// The flow's state lives in the wiki's session, whose cookie this Client
+// holds in memory: continue the flow with the same Client. The session
+// file is written only once the flow has passed.
 func (c *Client) ContinueClientLogin(ctx context.Context, fields map[string]string) (*Step, error) {
 	r, err := c.continueClientLogin(ctx, fields)
 	return r, opErr("clientlogin", err)

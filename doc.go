@@ -56,8 +56,8 @@
 // RunClientLogin asks the Responder in both cases. A REDIRECT step names
 // a RedirectTarget to open in a browser; when the browser comes back to
 // the ReturnURL, continue with [RedirectFields] of the URL it came back
-// to. Because the flow's state lives in the session cookie, a process
-// using [WithSessionFile] can continue after a restart.
+// to, with the same Client: the flow's state lives in the wiki's session,
+// whose cookie the Client holds.
 //
 // # Sessions and persistence
 //
