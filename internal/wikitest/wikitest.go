@@ -1,6 +1,7 @@
-// Package wikitest connects mwauth's integration tests to the real MediaWiki
-// that internal/localwiki/up.sh starts (scripts/test.sh does it for you). It
-// is imported by tests only.
+// Package wikitest connects mwauth's integration tests to a real MediaWiki:
+// 1.39 from internal/localwiki/up.sh or 1.43 from internal/localwiki143/up.sh
+// (scripts/test.sh starts both and runs the tests against each). It is
+// imported by tests only.
 //
 // An integration test is an ordinary test that starts with
 //
@@ -87,8 +88,12 @@ const (
 	EnvWiki = "MWAUTH_TEST_WIKI"
 	// EnvRequire=1 turns a missing wiki into a test failure (as CI does).
 	EnvRequire = "MWAUTH_REQUIRE_WIKI"
-	// EnvScripts overrides the directory of the localwiki scripts.
+	// EnvScripts overrides the directory of the localwiki scripts:
+	// internal/localwiki (1.39, the default) or internal/localwiki143 (1.43).
 	EnvScripts = "MWAUTH_LOCALWIKI_DIR"
+	// EnvVersion, when set, is the MediaWiki version ("1.39", "1.43") that
+	// the wiki at EnvWiki must report (checked by TestSiteinfo).
+	EnvVersion = "MWAUTH_TEST_WIKI_VERSION"
 )
 
 // TOTPWindow is how many time steps around the current one OATHAuth
