@@ -130,7 +130,7 @@ trap finish EXIT
 section "tools"
 command -v go >/dev/null || fail "go is not on PATH: install Go (go.mod: $(grep -m1 '^go ' go.mod))"
 go version
-((EUID == 0)) || fail "run as root: the wikis are installed with apt-get, and the 1.43 wiki runs in a chroot"
+((WANT143 == 0 || EUID == 0)) || fail "run as root: the 1.43 wiki runs in a chroot (or MWAUTH_WIKIS=139)"
 # go test -race needs cgo, i.e. a C compiler and the C library headers.
 if ! command -v gcc >/dev/null || [[ ! -e /usr/include/stdlib.h ]]; then
   command -v apt-get >/dev/null || fail "go test -race needs gcc and libc6-dev; install them"
@@ -150,8 +150,9 @@ if ((WANT143)); then
   # dpkg lock while the 1.39 wiki installs its packages.
   with143 bash internal/localwiki143/prepare.sh --host-tools || fail "internal/localwiki143/prepare.sh --host-tools"
   PREPARE_LOG=$LOGDIR/prepare-143.log
-  # setsid: its own process group, so that finish can stop all of it.
-  with143 setsid bash internal/localwiki143/prepare.sh >"$PREPARE_LOG" 2>&1 &
+  # setsid: its own process group (whose id is $!), so that finish can stop all
+  # of it. Not through with143: $! would be a subshell outside that group.
+  LOCALWIKI_DIR=$W143_DIR LOCALWIKI_ROOT=$W143_ROOT setsid bash internal/localwiki143/prepare.sh >"$PREPARE_LOG" 2>&1 &
   PREPARE_PID=$!
   PREPARE_T0=$SECONDS
   echo "pid $PREPARE_PID, log $PREPARE_LOG"
@@ -286,6 +287,11 @@ live_wiki() {
   SUMMARY+=("MediaWiki $version: $LIVE_PASSED real-wiki tests and subtests passed; third-party clients: $THIRDPARTY_RESULT")
 }
 
+# The wiki's scripts (reset-counters.sh, kill-sessions.sh) read LOCALWIKI_DIR
+# and LOCALWIKI_ROOT from the environment that with139/with143 set.
+# 1.39 first: the 1.43 chroot may still be building in the background.
+if ((WANT139)); then with139 live_wiki 139 "$API139" "$ROOT/internal/localwiki"; fi
+
 # ---------------------------------------------------------------------------------
 if ((WANT143)); then
   section "MediaWiki 1.43 chroot: waiting for the background build (log: $PREPARE_LOG)"
@@ -305,10 +311,7 @@ if ((WANT143)); then
   TIMES+=("MediaWiki 1.43 up: $((SECONDS - t))s")
   [[ $API143 == http*://*api.php ]] || fail "up.sh printed '$API143' instead of an api.php URL"
   echo "MediaWiki 1.43: $API143"
-fi
 
-# The wiki's scripts (reset-counters.sh, kill-sessions.sh) read LOCALWIKI_DIR
-# and LOCALWIKI_ROOT from the environment that with139/with143 set.
-((WANT139)) && with139 live_wiki 139 "$API139" "$ROOT/internal/localwiki"
-((WANT143)) && with143 live_wiki 143 "$API143" "$ROOT/internal/localwiki143"
+  with143 live_wiki 143 "$API143" "$ROOT/internal/localwiki143"
+fi
 exit 0

@@ -39,7 +39,9 @@ tail_log() {
 
 need_root() { ((EUID == 0)) || die "run as root: the 1.43 wiki lives in a chroot (chroot, mount)"; }
 
-in_chroot() { chroot "$ROOT" "$@"; }
+# TMPDIR=/tmp: the caller's TMPDIR is a host path that need not exist in the chroot
+# (MediaWiki then finds no temporary directory and install.php fails).
+in_chroot() { TMPDIR=/tmp chroot "$ROOT" "$@"; }
 
 # Mount points under the chroot, one a line.
 chroot_mounts() { findmnt -rn -o TARGET | awk -v r="$ROOT/" 'index($0, r) == 1' || true; }

@@ -209,7 +209,7 @@ else
   # setsid puts the server in a process group of its own (down.sh stops the
   # whole group, workers included). The shell records its pid, then becomes
   # chroot, which becomes php: the recorded pid is php's.
-  setsid bash -c 'echo $$ >"$1"; exec chroot "$4" php -d display_errors=0 -d log_errors=1 -S "127.0.0.1:$2" -t "$3"' \
+  TMPDIR=/tmp setsid bash -c 'echo $$ >"$1"; exec chroot "$4" php -d display_errors=0 -d log_errors=1 -S "127.0.0.1:$2" -t "$3"' \
     localwiki143 "$PIDFILE" "$PORT" "$MW" "$ROOT" </dev/null >>"$DIR/server.log" 2>&1 &
   printf '%s\n' "$WANT" >"$DIR/server.settings"
   for _ in $(seq 100); do
