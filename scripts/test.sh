@@ -94,6 +94,7 @@ finish() {
     echo "stopping the background chroot build (process group $PREPARE_PID)"
     kill -TERM -- "-$PREPARE_PID" 2>/dev/null || true
     wait "$PREPARE_PID" 2>/dev/null || true
+    STARTED143=1 # down.sh unmounts what it mounted; the next prepare.sh finishes or redoes the build
   fi
   local label dir
   for label in 139 143; do

@@ -102,9 +102,15 @@ T0=$(clock)
 # --- 1. debootstrap (a half-built chroot is started again from scratch) -------------
 if [[ ! -f $ROOT/.debootstrap-done ]]; then
   if [[ -e $ROOT ]]; then
-    # Never delete a tree with something mounted in it: a bind-mounted /dev
-    # would take the host's device nodes with it.
-    [[ -z $(chroot_mounts) ]] || die "$ROOT is half built and has mounts under it ($(chroot_mounts | tr '\n' ' ')); run down.sh, then delete $ROOT"
+    # An interrupted build may have left /proc, /sys or /dev mounted. Never
+    # delete a tree with something mounted in it: a bind-mounted /dev would
+    # take the host's device nodes with it.
+    chroot_busy && die "$ROOT is half built and processes still run in it; stop them, then run prepare.sh again"
+    for m in $(chroot_mounts | sort -r); do
+      say "unmounting $m (left by an interrupted build)"
+      umount "$m" || die "umount $m failed; unmount everything under $ROOT, then delete it"
+    done
+    [[ -z $(chroot_mounts) ]] || die "$ROOT still has mounts under it ($(chroot_mounts | tr '\n' ' ')); unmount them, then delete $ROOT"
     say "removing the unfinished chroot $ROOT"
     rm -rf --one-file-system "$ROOT"
   fi
