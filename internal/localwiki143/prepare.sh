@@ -117,7 +117,11 @@ if [[ ! -f $ROOT/.debootstrap-done ]]; then
   url=$(mirror)
   say "debootstrap --variant=minbase $SUITE $ROOT $url (log: $ROOT.debootstrap.log)"
   t0=$(clock)
-  mkdir -p "$ROOT"
+  # dpkg in the chroot skips its fsyncs (force-unsafe-io), from debootstrap's
+  # own package installs on: the chroot is throwaway, and a build that stops
+  # half-way is started again from scratch.
+  mkdir -p "$ROOT/etc/dpkg/dpkg.cfg.d"
+  printf '# mwauth localwiki143: throwaway chroot\nforce-unsafe-io\n' >"$ROOT/etc/dpkg/dpkg.cfg.d/mwauth-unsafe-io"
   if ! nice -n 10 debootstrap --variant=minbase "$SUITE" "$ROOT" "$url" >"$ROOT.debootstrap.log" 2>&1; then
     tail_log "$ROOT.debootstrap.log"
     die "debootstrap failed (does $url serve $SUITE? log: $ROOT.debootstrap.log)"
@@ -133,10 +137,8 @@ fi
 mount_base
 aptlog=$ROOT.apt.log
 cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
-# --force-unsafe-io: dpkg skips its fsyncs. The chroot is throwaway, and the
-# marker is written only after every package is installed.
 chroot_apt() {
-  DEBIAN_FRONTEND=noninteractive in_chroot nice -n 10 apt-get -q -o Dpkg::Options::=--force-unsafe-io "$@" >>"$aptlog" 2>&1
+  DEBIAN_FRONTEND=noninteractive in_chroot nice -n 10 apt-get -q "$@" >>"$aptlog" 2>&1
 }
 say "chroot packages: ${PACKAGES[*]} (log: $aptlog)"
 t0=$(clock)
