@@ -79,12 +79,6 @@ fail() {
   printf '\n******** FAILED: %s\n' "$*" >&2
   exit 1
 }
-timed() { # timed <label> <command...>: run it and remember how long it took
-  local label=$1 t=$SECONDS
-  shift
-  "$@"
-  TIMES+=("$label: $((SECONDS - t))s")
-}
 
 STARTED139=0 STARTED143=0 PREPARE_PID=
 SUMMARY=()

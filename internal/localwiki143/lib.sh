@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh: shared by the scripts of this folder (sourced, not run).
 #
 # Reads LOCALWIKI_DIR and LOCALWIKI_ROOT and sets:
