@@ -1,6 +1,7 @@
-// Package wikitest connects mwauth's integration tests to the real MediaWiki
-// that internal/localwiki/up.sh starts (scripts/test.sh does it for you). It
-// is imported by tests only.
+// Package wikitest connects mwauth's integration tests to a real MediaWiki:
+// 1.39 from internal/localwiki/up.sh or 1.43 from internal/localwiki143/up.sh
+// (scripts/test.sh starts both and runs the tests against each). It is
+// imported by tests only.
 //
 // An integration test is an ordinary test that starts with
 //
@@ -91,7 +92,8 @@ const (
 	EnvWiki = "MWAUTH_TEST_WIKI"
 	// EnvRequire=1 turns a missing wiki into a test failure (as CI does).
 	EnvRequire = "MWAUTH_REQUIRE_WIKI"
-	// EnvScripts overrides the directory of the localwiki scripts.
+	// EnvScripts overrides the directory of the localwiki scripts:
+	// internal/localwiki (1.39, the default) or internal/localwiki143 (1.43).
 	EnvScripts = "MWAUTH_LOCALWIKI_DIR"
 	// EnvVersion names the test wiki's release line, "1.39" or "1.43"
 	// (see Version). Unset, it is read from the wiki.

@@ -18,9 +18,16 @@ import (
 	"github.com/mwauth/mwauth/internal/totp"
 )
 
-// The Go constants must match the accounts that seed.php creates.
+// The Go constants must match the accounts that seed.php creates, on the 1.39
+// wiki (internal/localwiki) and on the 1.43 wiki (internal/localwiki143).
 func TestConstantsMatchAccountsEnv(t *testing.T) {
-	f, err := os.Open(filepath.Join("..", "localwiki", "accounts.env"))
+	for _, dir := range []string{"localwiki", "localwiki143"} {
+		t.Run(dir, func(t *testing.T) { checkAccountsEnv(t, filepath.Join("..", dir, "accounts.env")) })
+	}
+}
+
+func checkAccountsEnv(t *testing.T, path string) {
+	f, err := os.Open(path)
 	require.NoError(t, err)
 	defer f.Close()
 	env := map[string]string{}
