@@ -280,12 +280,23 @@ type Text string
 func (t *Text) UnmarshalJSON(p []byte) error {
 	if len(p) > 0 && p[0] == '{' {
 		var o struct {
-			Key string `json:"key"`
+			Key    string            `json:"key"`
+			Params []json.RawMessage `json:"params"`
 		}
 		if err := json.Unmarshal(p, &o); err != nil {
 			return err
 		}
 		*t = Text(o.Key)
+		// A raw text, not a message: "$1" on MediaWiki 1.39, "rawmessage"
+		// on 1.43, with the text as the first parameter.
+		if (o.Key == "$1" || o.Key == "rawmessage") && len(o.Params) > 0 {
+			var s string
+			if json.Unmarshal(o.Params[0], &s) == nil {
+				*t = Text(s)
+			} else {
+				*t = ""
+			}
+		}
 		return nil
 	}
 	if string(p) == "null" {

@@ -511,3 +511,22 @@ func TestDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestTextRawMessage(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{name: "message key", in: `{"key":"userlogin-yourname","params":[]}`, want: "userlogin-yourname"},
+		{name: "1.39 raw text", in: `{"key":"$1","params":["TwoFAUser"]}`, want: "TwoFAUser"},
+		{name: "1.43 raw text", in: `{"key":"rawmessage","params":["TwoFAUser"]}`, want: "TwoFAUser"},
+		{name: "raw text of nothing", in: `{"key":"rawmessage","params":[null]}`, want: ""},
+		{name: "string", in: `"Username"`, want: "Username"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got Text
+			require.NoError(t, json.Unmarshal([]byte(tt.in), &got))
+			assert.Equal(t, tt.want, string(got))
+		})
+	}
+}
