@@ -240,10 +240,10 @@ func TestLoadedSessionAssertsFromTheFirstCall(t *testing.T) {
 // and so on, as the file sees it.
 func TestResumeWithFile(t *testing.T) {
 	t.Parallel()
-	ctx := ctxTimeout(t, 10*time.Second)
 
 	t.Run("another user's saved session is replaced by the configured user's", func(t *testing.T) {
 		t.Parallel()
+		ctx := ctxTimeout(t, 10*time.Second)
 		f := newFake(t)
 		path := savedSession(t, f)
 		c, err := New(f.endpoint(), WithSessionFile(path), WithBotPassword("BotUser@localbot", testBotPassword))
@@ -261,6 +261,7 @@ func TestResumeWithFile(t *testing.T) {
 
 	t.Run("after Logout the file stays removed until Resume logs in", func(t *testing.T) {
 		t.Parallel()
+		ctx := ctxTimeout(t, 10*time.Second)
 		f := newFake(t)
 		path := savedSession(t, f)
 		c, err := New(f.endpoint(), WithSessionFile(path), WithBotPassword(testBotUser, testBotPassword))
