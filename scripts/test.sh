@@ -248,9 +248,9 @@ run_live_suites() {
   # recovery code may be spent (MediaWiki 1.43; 1.39 refuses them anyway).
   local env=(MWAUTH_TEST_WIKI="$api" MWAUTH_REQUIRE_WIKI=1 MWAUTH_LOCALWIKI_DIR="$scripts"
     MWAUTH_TEST_WIKI_VERSION="$version" MWAUTH_CONFORMANCE_RECOVERY_CODE=SCRATCHTOKENAAAA)
-  env "${env[@]}" go_test "$log" -timeout 30m "${LIVE_PKGS[@]}" ||
+  (export "${env[@]}" && go_test "$log" -timeout 30m "${LIVE_PKGS[@]}") ||
     fail "real-wiki suites against MediaWiki $version"
-  env "${env[@]}" go_test "$log.single" -timeout 30m -run "$LIVE_TESTS" "${LIVE_TEST_PKGS[@]}" ||
+  (export "${env[@]}" && go_test "$log.single" -timeout 30m -run "$LIVE_TESTS" "${LIVE_TEST_PKGS[@]}") ||
     fail "real-wiki tests against MediaWiki $version"
   cat "$log.single" >>"$log"
   TIMES+=("real-wiki suites against MediaWiki $version: $((SECONDS - t))s")
