@@ -119,7 +119,7 @@ func (c *Client) call(ctx context.Context, method string, params url.Values, typ
 			// logging in again would not help.
 			return err
 		}
-		if ae.Code == "assertnameduserfailed" && !c.sessionIsAnonymous(ctx) {
+		if ae.Code == "assertnameduserfailed" && (c.cfg.creds == nil || !c.sessionIsAnonymous(ctx)) {
 			// The caller's own assertuser names another account than the
 			// live session's: logging in again would not help either.
 			return err
