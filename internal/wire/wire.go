@@ -1,6 +1,13 @@
 // Package wire pins the request format that mwauth sends to api.php and
-// decodes MediaWiki's responses: the error envelope, warnings and the
-// quirks of formatversion 1 and 2. Nothing here is part of the public API.
+// decodes MediaWiki's responses: the error envelope, warnings, and the
+// message objects of errorformat=raw. Nothing here is part of the public
+// API.
+//
+// Every request pins formatversion=2 and errorformat=plaintext (or raw),
+// yet the decoders also accept the formatversion 1 and errorformat=bc
+// shapes ("*" texts, present-means-true booleans, one "error" object):
+// a proxy or an old or misconfigured wiki may answer in them, and reading
+// them keeps such an answer a typed error instead of a misread success.
 package wire
 
 import (
