@@ -283,11 +283,15 @@ func (j *jar) setLocked(u *url.URL, cookies []*http.Cookie) {
 		}
 		r.used++
 		e.used = r.used
+		if old != nil && old.c == e.c {
+			// The same cookie again (a wiki sets its session cookie on every
+			// answer): only its recency changes, and its size is known.
+			old.used = e.used
+			continue
+		}
 		if old != nil {
 			e.created = old.created
-			if old.c != e.c {
-				r.changes++
-			}
+			r.changes++
 			r.forget(key, old)
 		} else {
 			r.created++

@@ -134,8 +134,14 @@ func (t *transport) encodeParams(r request) url.Values {
 			out[k] = []string{joinMulti(vs)}
 		}
 	}
-	wire.Pin(out)
-	if r.assert != "" {
+	// The pinned values are shared, read-only slices: nothing below
+	// modifies a value of out.
+	out["format"], out["formatversion"], out["errorformat"] = pinFormat, pinFormatVersion, pinErrorFormat
+	switch r.assert {
+	case "":
+	case string(AssertUser):
+		out["assert"] = assertUserValue
+	default:
 		out["assert"] = []string{r.assert}
 	}
 	if r.token != "" {
@@ -149,6 +155,14 @@ func (t *transport) encodeParams(r request) url.Values {
 	}
 	return out
 }
+
+// Shared values of the parameters every request carries (see encodeParams).
+var (
+	pinFormat        = []string{wire.Format}
+	pinFormatVersion = []string{wire.FormatVersion}
+	pinErrorFormat   = []string{wire.ErrorFormat}
+	assertUserValue  = []string{string(AssertUser)}
+)
 
 // joinMulti joins the values of a multi-valued parameter.
 func joinMulti(vs []string) string {
