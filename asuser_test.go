@@ -455,7 +455,7 @@ func TestAnotherUsersSessionIsNotUsedEvenWithoutResume(t *testing.T) {
 	assert.Equal(t, "Admin", q.Query.UserInfo.Name)
 }
 
-// oauth_assert_test.go: against mwauthtest's imitation of
+// OAuth: against mwauthtest's imitation of
 // Extension:OAuth, a request that the extension would run anonymously
 // without an error fails instead, thanks to the assert.
 

@@ -63,7 +63,7 @@ func BenchmarkSessionSnapshotRebuild(b *testing.B) {
 	}
 }
 
-// bench_floor_test.go compares one authenticated call through a Client
+// The floor benchmarks compare one authenticated call through a Client
 // with the same call through bare net/http (the floor: a cookie jar, an
 // http.Client and encoding/json, written here), against one in-process
 // server. Run it with

@@ -496,7 +496,7 @@ func TestAnswersForm(t *testing.T) {
 	}
 }
 
-// driver_form_test.go runs RunClientLogin from an empty request against
+// These tests run RunClientLogin from an empty request against
 // mwauthtest: the driver asks for the login form, the captcha the form
 // lists, and the two-factor code, spending no failed attempt.
 

@@ -130,7 +130,7 @@ func FuzzSessionFile(f *testing.F) {
 	})
 }
 
-// fuzz_flow_test.go fuzzes the server's answer to every request of the
+// FuzzFlows fuzzes the server's answer to every request of the
 // whole flows: a bot-password login, Resume, an edit with a token, a
 // two-factor clientlogin and a logout. Whatever the server says, the
 // library must succeed or return a typed error, never panic, and never

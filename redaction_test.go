@@ -371,7 +371,7 @@ func TestRedactionWithFake(t *testing.T) {
 	}
 }
 
-// format_test.go proves that no fmt verb and no slog handler prints a
+// These tests prove that no fmt verb and no slog handler prints a
 // secret held by a value or a pointer of this package's types.
 
 // verbs are every fmt verb that could print a field's content.
