@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -214,8 +213,14 @@ func TestSessionFileClientLogin(t *testing.T) {
 
 func TestSessionFilePathIsAbsolute(t *testing.T) {
 	t.Parallel()
-	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile(filepath.Join("testdata", "no-such-session.json")))
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	dir := t.TempDir() // 0700, unlike a checkout whose modes depend on the umask
+	rel, err := filepath.Rel(wd, filepath.Join(dir, "session.json"))
+	require.NoError(t, err)
+	require.False(t, filepath.IsAbs(rel))
+	c, err := New("https://wiki.example.org/w/api.php", WithSessionFile(rel))
 	require.NoError(t, err)
 	assert.True(t, filepath.IsAbs(c.persist.path))
-	assert.True(t, strings.HasSuffix(c.persist.path, filepath.Join("testdata", "no-such-session.json")))
+	assert.Equal(t, filepath.Join(dir, "session.json"), c.persist.path)
 }
