@@ -23,10 +23,6 @@ const version = "0.2.0"
 // the main deadline.
 const defaultTimeout = 60 * time.Second
 
-// maxBody bounds a response body. An api.php answer of a bot is rarely
-// over a few hundred KiB; a larger body is a misbehaving server.
-const maxBody = 8 << 20
-
 // Client talks to one wiki's api.php with one session: it holds the
 // session's cookies, caches its tokens and, when configured, saves the
 // session to a file and logs in again when the wiki forgets it.

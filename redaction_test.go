@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mwauth/mwauth/internal/wire"
 	"github.com/mwauth/mwauth/mwauthtest"
 )
 
@@ -292,7 +293,7 @@ func TestRedactionWithFake(t *testing.T) {
 	escaped := strings.ReplaceAll(tok, `\`, `\\`)
 	f.on("rollback", reply{Body: `{"query":{"tokens":{"csrftoken":"` + escaped + `"}`})
 	fail(c.Post(ctx, url.Values{"action": {"rollback"}}, nil)) // truncated JSON that holds a token
-	f.on("move", reply{Body: `{"query":{"tokens":{"csrftoken":"` + escaped + `"}}}` + strings.Repeat(" ", maxBody)})
+	f.on("move", reply{Body: `{"query":{"tokens":{"csrftoken":"` + escaped + `"}}}` + strings.Repeat(" ", wire.MaxBody)})
 	fail(c.Post(ctx, url.Values{"action": {"move"}}, nil)) // oversize body that holds a token
 	f.on("import", reply{Status: http.StatusBadGateway, Header: map[string]string{"Content-Type": "text/html"},
 		Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"})

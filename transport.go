@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -136,7 +135,7 @@ func (t *transport) encodeParams(r request) url.Values {
 	}
 	// The pinned values are shared, read-only slices: nothing below
 	// modifies a value of out.
-	out["format"], out["formatversion"], out["errorformat"] = pinFormat, pinFormatVersion, pinErrorFormat
+	wire.Pin(out)
 	switch r.assert {
 	case "":
 	case string(AssertUser):
@@ -156,13 +155,8 @@ func (t *transport) encodeParams(r request) url.Values {
 	return out
 }
 
-// Shared values of the parameters every request carries (see encodeParams).
-var (
-	pinFormat        = []string{wire.Format}
-	pinFormatVersion = []string{wire.FormatVersion}
-	pinErrorFormat   = []string{wire.ErrorFormat}
-	assertUserValue  = []string{string(AssertUser)}
-)
+// assertUserValue is the shared value of assert=user (see encodeParams).
+var assertUserValue = []string{string(AssertUser)}
 
 // joinMulti joins the values of a multi-valued parameter.
 func joinMulti(vs []string) string {
@@ -174,34 +168,13 @@ func joinMulti(vs []string) string {
 	return strings.Join(vs, "|")
 }
 
-// encodeSorted is url.Values.Encode without its copies of the keys.
-func encodeSorted(v url.Values) string {
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	for _, k := range keys {
-		for _, val := range v[k] {
-			if b.Len() > 0 {
-				b.WriteByte('&')
-			}
-			b.WriteString(url.QueryEscape(k))
-			b.WriteByte('=')
-			b.WriteString(url.QueryEscape(val))
-		}
-	}
-	return b.String()
-}
-
 func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	params := t.encodeParams(r)
 	action := params.Get("action")
-	body := encodeSorted(params)
+	body := params.Encode()
 	var req *http.Request
 	var err error
 	var form url.Values
@@ -245,7 +218,7 @@ func (t *transport) doOnce(ctx context.Context, r request) (*response, error) {
 			"duration", time.Since(start))
 		return nil, &transportError{method: r.method, endpoint: t.endpointStr, err: err}
 	}
-	raw, err := wire.ReadBody(resp, maxBody)
+	raw, err := wire.ReadBody(resp, wire.MaxBody)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

@@ -31,18 +31,25 @@ const (
 	ErrorFormat   = "plaintext"
 )
 
-// DefaultMaxBody is the default limit on a response body.
-const DefaultMaxBody = 8 << 20
+// MaxBody bounds a response body. An api.php answer of a bot is rarely
+// over a few hundred KiB; a larger body is a misbehaving server.
+const MaxBody = 8 << 20
 
 // SnippetLen is how much of an unusable body an error keeps.
 const SnippetLen = 512
 
 // Pin sets the format parameters on v, overriding anything the caller set.
+// The values are shared, read-only slices, so pinning allocates nothing:
+// v's values must not be modified afterwards.
 func Pin(v url.Values) {
-	v.Set("format", Format)
-	v.Set("formatversion", FormatVersion)
-	v.Set("errorformat", ErrorFormat)
+	v["format"], v["formatversion"], v["errorformat"] = pinFormat, pinFormatVersion, pinErrorFormat
 }
+
+var (
+	pinFormat        = []string{Format}
+	pinFormatVersion = []string{FormatVersion}
+	pinErrorFormat   = []string{ErrorFormat}
+)
 
 // Message is one entry of "errors" or "warnings" in a non-BC errorformat,
 // or the BC "error" object.
