@@ -470,5 +470,4 @@ func TestStepErrAndLoginErrorStrings(t *testing.T) {
 	var le *LoginError
 	require.True(t, errors.As(err, &le))
 	assert.Equal(t, "wrongpassword", le.Code)
-	_ = context.Background
 }
